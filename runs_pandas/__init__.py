@@ -1,0 +1,77 @@
+"""runs_pandas: ask ACR Tasks, Databricks clean-room and Airplane runs questions in SQL or pandas.
+
+    >>> import runs_pandas as rp
+    >>> rp.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY status",
+    ...          session=rp.Session(sandbox=True))  # doctest: +SKIP
+
+In Jupyter: `%load_ext runs_pandas`, then `%%runsql`. Heavy modules (duckdb, ipywidgets)
+load on first use, not on import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from runs_pandas.errors import (
+    ApiError,
+    AuthError,
+    IncompleteFetchError,
+    MissingParamError,
+    ParamError,
+    QueryError,
+    RunsError,
+    UnknownResourceError,
+)
+from runs_pandas.session import Session, Settings, default_session, set_default_session
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "IncompleteFetchError",
+    "MissingParamError",
+    "ParamError",
+    "QueryError",
+    "RunsError",
+    "Session",
+    "Settings",
+    "UnknownResourceError",
+    "__version__",
+    "default_session",
+    "form",
+    "load_ipython_extension",
+    "query",
+    "set_default_session",
+]
+
+
+def query(
+    sql: str,
+    params: dict[str, Any] | None = None,
+    session: Session | None = None,
+    *,
+    dry_run: bool = False,
+) -> pd.DataFrame:
+    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame."""
+    from runs_pandas.engine import query as _query
+
+    return _query(sql, params, session, dry_run=dry_run)
+
+
+def form(target: str, *, session: Session | None = None, result: str = "result") -> Any:
+    """An ipywidgets form for a resource's or method's parameters, with a Run button."""
+    from runs_pandas.widgets import form as _form
+
+    return _form(target, session=session, result=result)
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """`%load_ext runs_pandas`: registers `%%runsql` / `%runsql` and the `df.runs` accessor."""
+    from runs_pandas.magic import load_ipython_extension as _load
+
+    _load(ipython)

@@ -1,0 +1,238 @@
+"""The catalog's shape: providers, resources, fields, methods and params, as pydantic models.
+
+Providers are data. The engine reads these models and never names a provider, so adding
+one is adding a catalog file (and its sandbox data). A wrong statement in a file is an
+error when the catalog loads, not a surprise at query time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PydanticField, model_validator
+
+
+class FieldType(StrEnum):
+    """How a value from the API becomes a column."""
+
+    STRING = "string"
+    INTEGER = "integer"  # nullable Int64; decimal strings accepted
+    NUMBER = "number"  # float64
+    BOOLEAN = "boolean"  # nullable boolean
+    DATETIME = "datetime"  # ISO 8601 / RFC 3339 text -> UTC datetime
+    EPOCH_MS = "epoch_ms"  # epoch milliseconds -> UTC datetime
+    DURATION_MS = "duration_ms"  # milliseconds -> timedelta
+    OBJECT = "object"  # nested object -> dotted columns
+    MAP = "map"  # free-form string keys -> `name.<key>` columns
+    ARRAY = "array"  # stays one column of lists
+    ANY = "any"  # whatever the API sends
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Field(_Model):
+    """One field of a resource: a column, or a group of dotted columns for objects."""
+
+    name: str
+    type: FieldType
+    description: str = ""
+    children: tuple[Field, ...] = ()
+    items: FieldType | None = None  # element type of an array
+    enum: tuple[str, ...] = ()  # known values; APIs may add more
+
+    @model_validator(mode="after")
+    def _check(self) -> Field:
+        if self.children and self.type not in (FieldType.OBJECT, FieldType.ARRAY):
+            raise ValueError(f"field {self.name!r}: only objects and arrays have children")
+        if self.type is FieldType.OBJECT and not self.children:
+            raise ValueError(f"field {self.name!r}: an object needs children (use 'map' otherwise)")
+        return self
+
+    def leaves(self, prefix: str = "") -> list[tuple[str, Field]]:
+        """Dotted names and fields of the columns this field becomes."""
+        name = f"{prefix}{self.name}"
+        if self.type is FieldType.OBJECT:
+            return [leaf for child in self.children for leaf in child.leaves(f"{name}.")]
+        return [(name, self)]
+
+
+ParamLocation = Literal["path", "query", "header", "body", "host"]
+
+
+class Param(_Model):
+    """One parameter of a method, and where it goes in the request."""
+
+    name: str
+    location: ParamLocation
+    type: Literal["string", "integer", "boolean", "datetime", "object"] = "string"
+    required: bool = False
+    description: str = ""
+    default: str | int | bool | None = None  # sent when the user gives none (e.g. api-version)
+    enum: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    column: bool = True  # a pushed-down value becomes a column of the result
+
+
+class Paginator(_Model):
+    """How the next page is asked for. One narrow idea per `type`."""
+
+    type: Literal["none", "next_link", "token", "page_number"]
+    next_field: str | None = None  # body field with the next link or token
+    token_param: str | None = None  # query param that carries the token
+    page_param: str | None = None  # query param with the page number
+    size_param: str | None = None  # query param with the page size
+    first_page: int = 0
+    default_size: int | None = None  # the API's page size when none is sent
+
+    @model_validator(mode="after")
+    def _check(self) -> Paginator:
+        needs = {
+            "next_link": ("next_field",),
+            "token": ("next_field", "token_param"),
+            "page_number": ("page_param", "size_param", "default_size"),
+            "none": (),
+        }[self.type]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"paginator {self.type!r} needs {', '.join(missing)}")
+        return self
+
+
+class Method(_Model):
+    """One API operation on a resource, reached by SELECT or EXEC."""
+
+    name: str
+    description: str = ""
+    access: tuple[Literal["select", "exec"], ...]
+    http_method: Literal["GET", "POST", "PATCH", "PUT", "DELETE"]
+    path: str  # relative to the provider's base URL, with {param} holes
+    params: tuple[Param, ...] = ()
+    rows: str = "$"  # where the rows are: "$" (the body), "$.value", "$.runs"
+    lift: str | None = None  # an object whose fields are lifted to the row's top level
+    paginator: Paginator = Paginator(type="none")
+    body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
+    long_running: bool = False  # may answer 201/202 with an operation to follow
+
+    @model_validator(mode="after")
+    def _check(self) -> Method:
+        names = [p.name for p in self.params]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"method {self.name!r}: duplicate params {sorted(dupes)}")
+        holes = _holes(self.path)
+        path_params = {p.name for p in self.params if p.location == "path"}
+        if holes != path_params:
+            raise ValueError(
+                f"method {self.name!r}: path holes {sorted(holes)} != path params "
+                f"{sorted(path_params)}"
+            )
+        if not self.rows.startswith("$"):
+            raise ValueError(f"method {self.name!r}: rows must be a path like '$.value'")
+        return self
+
+    @property
+    def required(self) -> list[Param]:
+        """Params the user must give (those with a default are filled in)."""
+        return [p for p in self.params if p.required and p.default is None]
+
+    @property
+    def optional(self) -> list[Param]:
+        return [p for p in self.params if not (p.required and p.default is None)]
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+class CredentialSource(_Model):
+    """Where a provider's secret comes from, tried in order."""
+
+    type: Literal["env", "azure_identity", "databrickscfg"]
+    env: str | None = None  # for type env
+    scope: str | None = None  # for azure_identity
+
+
+class Auth(_Model):
+    """How a provider's secret is sent."""
+
+    header: str = "Authorization"
+    scheme: str | None = "Bearer"  # prefix of the header value, or None for the bare secret
+    sources: tuple[CredentialSource, ...]
+    extra_headers: dict[str, str] = {}  # header -> environment variable (e.g. X-Team-ID)
+
+
+class ErrorShape(_Model):
+    """Where a provider's error body keeps its code and message (dotted paths)."""
+
+    code: str | None = None  # e.g. "error.code", "error_code"; None when there is none
+    message: str  # e.g. "error.message", "message", "error"
+
+
+class Resource(_Model):
+    """A thing with rows: `provider.service.resource`, its fields and its methods."""
+
+    id: str
+    description: str = ""
+    fields: tuple[Field, ...]
+    methods: tuple[Method, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> Resource:
+        if self.id.count(".") != 2:
+            raise ValueError(f"resource id {self.id!r} must be provider.service.resource")
+        if not self.methods:
+            raise ValueError(f"resource {self.id!r} has no methods")
+        return self
+
+    @property
+    def provider(self) -> str:
+        return self.id.split(".")[0]
+
+    @property
+    def service(self) -> str:
+        return self.id.split(".")[1]
+
+    @property
+    def name(self) -> str:
+        return self.id.split(".")[2]
+
+    def method(self, name: str) -> Method | None:
+        return next((m for m in self.methods if m.name.lower() == name.lower()), None)
+
+    def methods_for(self, access: Literal["select", "exec"]) -> list[Method]:
+        return [m for m in self.methods if access in m.access]
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class Provider(_Model):
+    """A provider: its base URL, how it authenticates, and its resources."""
+
+    name: str
+    title: str
+    description: str = ""
+    base_url: str  # may hold {param} holes filled from host params
+    endpoint_env: str  # environment variable that replaces the base URL
+    auth: Auth
+    error: ErrorShape
+    resources: tuple[Resource, ...] = PydanticField(default=())
+
+    @model_validator(mode="after")
+    def _check(self) -> Provider:
+        for resource in self.resources:
+            if resource.provider != self.name:
+                raise ValueError(f"resource {resource.id!r} is not under provider {self.name!r}")
+        return self
+
+
+def _holes(template: str) -> set[str]:
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

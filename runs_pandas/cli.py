@@ -1,0 +1,94 @@
+"""`runs-pandas`: the same `query()` from a shell, and a demo over the sandbox.
+
+    runs-pandas "SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1" --sandbox
+    runs-pandas "EXEC airplane.runs.runs.cancelRun @runID=:id" -p id=run123 --sandbox --dry-run
+    runs-pandas demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from runs_pandas.errors import IncompleteFetchError, RunsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 a runs_pandas error, 2 bad usage)."""
+    args = _parser().parse_args(argv)
+    from runs_pandas.session import Session
+
+    if args.sql == ["demo"]:
+        from runs_pandas.demo import run_demo
+
+        return run_demo(Session(sandbox=True), out=sys.stdout)
+    sql = " ".join(args.sql)
+    if sql.strip() == "-":
+        sql = sys.stdin.read()
+    params = dict(_param(p) for p in args.param)
+    session = Session(sandbox=True) if args.sandbox else Session()
+    session.settings.progress = sys.stderr.isatty()
+    from runs_pandas.engine import query
+
+    try:
+        frame = query(sql, params, session, dry_run=args.dry_run)
+    except IncompleteFetchError as exc:
+        print(f"runs-pandas: {exc}", file=sys.stderr)
+        print(render(exc.frame, args.format, args.limit))
+        return 1
+    except RunsError as exc:
+        print(f"runs-pandas: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        session.close()
+    print(render(frame, args.format, args.limit))
+    return 0
+
+
+def render(frame: pd.DataFrame, fmt: str, limit: int | None = None) -> str:
+    """A frame as a table, CSV or JSON (records, ISO dates)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if fmt == "json":
+        return frame.to_json(orient="records", date_format="iso", date_unit="us") or "[]"
+    shown = frame if limit is None else frame.head(limit)
+    with pd.option_context("display.max_columns", 30, "display.width", 200, "display.max_colwidth", 60):
+        text = shown.to_string(index=False) if len(shown.columns) else "(no columns)"
+    if limit is not None and len(frame) > limit:
+        text += f"\n... {len(frame) - limit} more rows ({len(frame)} in all)"
+    return text
+
+
+def _param(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"runs-pandas: --param takes name=value, got {text!r}")
+    if "," in value:
+        return name, [v for v in value.split(",") if v]
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runs-pandas",
+        description="Query ACR Tasks, Databricks clean-room and Airplane runs with SQL.",
+        epilog="'runs-pandas demo' runs a few queries over the offline sandbox.",
+    )
+    parser.add_argument("sql", nargs="+", help="a SQL statement, '-' to read it from stdin, or 'demo'")
+    parser.add_argument("--sandbox", action="store_true", help="use the offline sandbox APIs")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--limit", type=int, default=None, help="rows shown in table format")
+    parser.add_argument("--dry-run", action="store_true", help="show the requests, send nothing")
+    parser.add_argument(
+        "-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="value for a :name placeholder (comma-separated for a list)",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

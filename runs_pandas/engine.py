@@ -1,0 +1,207 @@
+"""The one core every surface calls: SQL text -> plan -> requests -> rows -> table -> DataFrame.
+
+The magic, the accessor, the forms and the command line are thin layers over `query()`.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from runs_pandas import frames
+from runs_pandas.catalog import catalog
+from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
+from runs_pandas.http import Request, Series, build_request
+from runs_pandas.progress import Progress
+from runs_pandas.session import Session, default_session
+from runs_pandas.sql.plan import Call, plan
+from runs_pandas.sql.read import Statement, read
+from runs_pandas.sql.run import output_names, run
+
+
+@dataclass
+class Fetched:
+    """The typed tables of one fetch, and what it took."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    requests: int = 0
+    rows: int = 0
+    failures: list[ApiError] = field(default_factory=list)
+
+
+def query(
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    session: Session | None = None,
+    *,
+    dry_run: bool = False,
+) -> pd.DataFrame:
+    """Run a runs_pandas SQL statement and return a pandas DataFrame.
+
+    >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
+    ...       session=Session(sandbox=True))  # doctest: +SKIP
+    """
+    session = session or default_session()
+    params = dict(params or {})
+    started = time.perf_counter()
+    statement = read(sql, catalog(), params)
+    if statement.kind in ("show", "describe"):
+        from runs_pandas.discovery import discover
+
+        return _stamp(discover(statement.text), sql, [], 0, started)
+    if statement.kind == "exec":
+        from runs_pandas.actions import execute
+
+        return execute(statement, params, session, dry_run=dry_run, started=started)
+    return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
+
+
+def select(
+    statement: Statement,
+    params: Mapping[str, Any],
+    session: Session,
+    *,
+    sql: str,
+    dry_run: bool,
+    started: float,
+) -> pd.DataFrame:
+    """Fetch every resource the SELECT names, then let DuckDB answer it."""
+    calls = plan(statement.references, catalog())
+    first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
+    if dry_run:
+        return requests_frame([r for rs in first_requests.values() for r in rs])
+    fetched = fetch(session, calls, first_requests)
+    result = run(statement.text, fetched.tables, params)
+    result = result.rename_columns(output_names(statement.tree, result.column_names))
+    frame = frames.to_frame(result)
+    frame = _stamp(frame, sql, list(calls), fetched.requests, started)
+    if fetched.failures:
+        raise IncompleteFetchError(
+            "the query ran on partial data",
+            frame=frame,
+            failures=fetched.failures,
+        )
+    return frame
+
+
+def first_request(session: Session, call: Call) -> Request:
+    """The first request of a call's series, checked (bad values fail before sending)."""
+    return build_request(
+        call.provider, call.resource.id, call.method, call.kwargs, session.endpoint(call.provider)
+    )
+
+
+def fetch(
+    session: Session,
+    calls: Mapping[str, Sequence[Call]],
+    first_requests: Mapping[str, Sequence[Request]] | None = None,
+) -> Fetched:
+    """All series of all resources, concurrently, typed per resource."""
+    if first_requests is None:
+        first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
+    jobs = [
+        (call, request)
+        for rid, cs in calls.items()
+        for call, request in zip(cs, first_requests[rid])
+    ]
+    progress = Progress(session.settings.progress, len(jobs))
+    sender = session.sender()
+    out = Fetched()
+    try:
+        with _quiet_gc():
+            todo = []
+            results: dict[int, Series] = {}
+            for index, (call, request) in enumerate(jobs):
+                hit = session.cached((call, request.url))
+                if hit is not None:
+                    results[index] = hit
+                else:
+                    todo.append(index)
+            series = sender.many(
+                [(jobs[i][0].provider, jobs[i][0].method, jobs[i][1]) for i in todo], progress
+            )
+            for index, result in zip(todo, series):
+                results[index] = result
+                if result.error is None:
+                    session.remember((jobs[index][0], jobs[index][1].url), result)
+            out.requests = sender.sent
+            for rid, cs in calls.items():
+                resource = catalog().resource(rid)
+                picked = [(call, results[i]) for i, (call, _) in enumerate(jobs) if call.resource.id == rid]
+                out.tables[rid] = _table(resource.fields, picked)
+                out.rows += out.tables[rid].num_rows
+                out.failures.extend(r.error for _, r in picked if r.error is not None)
+            for reference_id in calls:
+                out.tables.setdefault(reference_id, _table(catalog().resource(reference_id).fields, []))
+    finally:
+        progress.close()
+    return out
+
+
+def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
+    rows: list[dict[str, Any]] = []
+    scope: dict[str, list[Any]] = {}
+    for call, series in picked:
+        batch = frames.lift(series.rows, call.method.lift) if call.method.lift else series.rows
+        start = len(rows)
+        rows.extend(batch)
+        for name, value in call.args:
+            param = call.method.param(name)
+            if param is None or not param.column:
+                continue
+            column = scope.setdefault(name, [None] * start)
+            column.extend([value] * len(batch))
+        for column in scope.values():
+            column.extend([None] * (len(rows) - len(column)))
+    return frames.to_table(rows, fields, scope)
+
+
+def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:
+    """One row per request that would be sent: what a dry run shows. No secret is in it."""
+    import json
+
+    return pd.DataFrame(
+        {
+            "resource": [r.resource for r in requests],
+            "method": [r.method for r in requests],
+            "verb": [r.verb for r in requests],
+            "url": [r.url for r in requests],
+            "body": [None if r.json is None else json.dumps(r.json) for r in requests],
+        }
+    )
+
+
+def _stamp(frame: pd.DataFrame, sql: str, resources: list[str], requests: int, started: float) -> pd.DataFrame:
+    frame.attrs["runs_pandas"] = {
+        "sql": sql,
+        "resources": resources,
+        "requests": requests,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return frame
+
+
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while pages are parsed.
+
+    Parsed JSON is millions of small dicts with no cycles; letting the collector walk them
+    again and again costs more than the fetch itself. Reference counting still frees them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+__all__ = ["Fetched", "QueryError", "fetch", "first_request", "query", "requests_frame", "select"]

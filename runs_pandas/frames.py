@@ -1,0 +1,226 @@
+"""Rows from an API -> a typed Arrow table -> a flat, typed pandas DataFrame.
+
+The rows are converted in one pass by pyarrow (C++), not walked in Python: the struct type
+is inferred from all rows, so a field the catalog does not know still becomes a column;
+then each known leaf is cast to the catalog's type. A value that cannot be cast keeps its
+original type rather than being lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from runs_pandas.catalog import Field, FieldType
+
+UTC_US = pa.timestamp("us", tz="UTC")
+
+_SCALAR_TYPES: dict[FieldType, pa.DataType] = {
+    FieldType.STRING: pa.string(),
+    FieldType.INTEGER: pa.int64(),
+    FieldType.NUMBER: pa.float64(),
+    FieldType.BOOLEAN: pa.bool_(),
+    FieldType.DATETIME: UTC_US,
+    FieldType.EPOCH_MS: UTC_US,
+    FieldType.DURATION_MS: pa.duration("ms"),
+}
+
+
+def lift(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Move the fields of the object `key` to the top level of each row (ARM `properties`)."""
+    lifted = []
+    for row in rows:
+        merged = dict(row)
+        inner = merged.pop(key, None)
+        if isinstance(inner, dict):
+            merged.update(inner)
+        elif inner is not None:
+            merged[key] = inner
+        lifted.append(merged)
+    return lifted
+
+
+def to_table(
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[Field],
+    scope: Mapping[str, Sequence[Any]] | None = None,
+) -> pa.Table:
+    """Typed, nested Arrow table: `scope` columns first, then catalog fields, then unknown ones.
+
+    `scope` holds per-row values of the parameters that chose each request (one list per
+    parameter, as long as `rows`), so rows from several scopes can be told apart.
+    """
+    known = {f.name for f in fields}
+    columns: dict[str, pa.Array] = {}
+    for name, values in (scope or {}).items():
+        if name not in known:
+            columns[name] = _scope_array(values)
+    struct = _infer(rows)
+    typed = _typed_struct(struct, fields)
+    names = [typed.type.field(i).name for i in range(typed.type.num_fields)]
+    for name, column in zip(names, typed.flatten()):
+        columns.setdefault(name, column)
+    return pa.table(columns)
+
+
+def _scope_array(values: Sequence[Any]) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _infer(rows: Sequence[Mapping[str, Any]]) -> pa.StructArray:
+    """One struct array for all rows; mixed types in a field fall back to text, never dropped."""
+    if not rows:
+        return pa.array([], pa.struct([]))  # type: ignore[return-value]
+    try:
+        return pa.array(rows)  # type: ignore[return-value]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    children = [_infer_values([row.get(name) for row in rows]) for name in names]
+    mask = pa.array([False] * len(rows))
+    return pa.StructArray.from_arrays(children, list(names), mask=mask)
+
+
+def _infer_values(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    if all(v is None or isinstance(v, dict) for v in values):
+        return _infer(values)  # type: ignore[arg-type]
+    if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
+
+
+def arrow_type(field: Field) -> pa.DataType:
+    """The Arrow type the catalog gives a field."""
+    if field.type in _SCALAR_TYPES:
+        return _SCALAR_TYPES[field.type]
+    if field.type is FieldType.OBJECT:
+        return pa.struct([pa.field(c.name, arrow_type(c)) for c in field.children])
+    if field.type is FieldType.ARRAY:
+        if field.children:
+            return pa.list_(pa.struct([pa.field(c.name, arrow_type(c)) for c in field.children]))
+        if field.items in _SCALAR_TYPES:
+            return pa.list_(_SCALAR_TYPES[field.items])  # type: ignore[index]
+    return pa.null()
+
+
+def _typed_struct(struct: pa.Array, fields: Sequence[Field]) -> pa.StructArray:
+    """Children in catalog order, cast to their types, then the ones the catalog lacks."""
+    present: dict[str, pa.Array] = {}
+    if pa.types.is_struct(struct.type):
+        present = {struct.type.field(i).name: struct.field(i) for i in range(struct.type.num_fields)}
+    n = len(struct)
+    names: list[str] = []
+    children: list[pa.Array] = []
+    for field in fields:
+        names.append(field.name)
+        if field.name in present:
+            children.append(_typed(present.pop(field.name), field))
+        else:
+            children.append(pa.nulls(n, arrow_type(field)))
+    for name, child in present.items():
+        names.append(name)
+        children.append(child)
+    mask = struct.is_null() if n else None
+    if not children:
+        return pa.array([{}] * n, pa.struct([])) if n else pa.array([], pa.struct([]))  # type: ignore[return-value]
+    return pa.StructArray.from_arrays(children, names, mask=mask)
+
+
+def _typed(array: pa.Array, field: Field) -> pa.Array:
+    """One value array cast to the catalog's type; left as it came when it cannot be."""
+    kind = field.type
+    if kind is FieldType.OBJECT:
+        if pa.types.is_struct(array.type) or pa.types.is_null(array.type):
+            if pa.types.is_null(array.type):
+                return pa.nulls(len(array), arrow_type(field))
+            return _typed_struct(array, field.children)
+        return array
+    if kind is FieldType.ARRAY and field.children and pa.types.is_list(array.type):
+        values = array.values
+        if pa.types.is_struct(values.type):
+            typed_values = _typed_struct(values, field.children)
+            return pa.ListArray.from_arrays(array.offsets, typed_values, mask=array.is_null())
+        return array
+    if kind in (FieldType.MAP, FieldType.ARRAY, FieldType.ANY):
+        return array
+    target = _SCALAR_TYPES[kind]
+    try:
+        if kind is FieldType.EPOCH_MS:
+            millis = pc.cast(array, pa.int64())
+            return pc.cast(pc.cast(millis, pa.timestamp("ms", tz="UTC")), UTC_US)
+        if kind is FieldType.DURATION_MS:
+            return pc.cast(pc.cast(array, pa.int64()), target)
+        if kind is FieldType.DATETIME and pa.types.is_string(array.type):
+            return _parse_times(array)
+        return pc.cast(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return array
+
+
+def _parse_times(array: pa.Array) -> pa.Array:
+    """ISO 8601 text with any offset (ARM's 7 digits, Airplane's `+00`) -> UTC datetimes."""
+    try:
+        return pc.cast(array, pa.timestamp("ns", tz="UTC")).cast(UTC_US, safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_datetime(array.to_pandas(), utc=True, format="ISO8601", errors="raise")
+        return pa.array(parsed.astype("datetime64[us, UTC]"), UTC_US)
+
+
+def flatten(table: pa.Table) -> pa.Table:
+    """Struct columns -> dotted columns (`platform.os`), all the way down."""
+    while any(pa.types.is_struct(t) for t in table.schema.types):
+        table = table.flatten()
+    return table
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """A flat Arrow table -> pandas with real types: UTC datetimes, timedeltas, Int64, boolean."""
+    table = flatten(table)
+    columns: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns):
+        columns[name] = _to_series(column)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    frame.columns = pd.Index(table.column_names, dtype=object)
+    return frame
+
+
+def _to_series(column: pa.ChunkedArray) -> Any:
+    kind = column.type
+    if pa.types.is_interval(kind):
+        return _interval_to_timedelta(column)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind):
+        return pd.Series(column.to_pylist(), dtype=object)
+    if pa.types.is_null(kind):
+        return pd.Series([None] * len(column), dtype=object)
+    if pa.types.is_integer(kind):
+        return column.to_pandas(types_mapper={kind: pd.Int64Dtype()}.get)
+    if pa.types.is_boolean(kind):
+        return column.to_pandas(types_mapper={kind: pd.BooleanDtype()}.get)
+    if pa.types.is_duration(kind):
+        return column.to_pandas()
+    return column.to_pandas()
+
+
+def _interval_to_timedelta(column: pa.ChunkedArray) -> pd.Series:
+    """DuckDB hands intervals back as month-day-nano; durations are what users expect."""
+    values = column.to_pylist()
+    nanos = [
+        None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 + v.nanoseconds
+        for v in values
+    ]
+    return pd.Series(pd.to_timedelta(np.array([np.nan if n is None else n for n in nanos]), unit="ns"))

@@ -1,0 +1,19 @@
+"""HTTP: requests built from the catalog, credentials, paging, retries, concurrency."""
+
+from runs_pandas.http.auth import Credentials, same_origin
+from runs_pandas.http.client import Limits, Response, Sender, Series, UnauthorizedError, redact
+from runs_pandas.http.request import Request, build_request, check_value
+
+__all__ = [
+    "Credentials",
+    "Limits",
+    "Request",
+    "Response",
+    "Sender",
+    "Series",
+    "UnauthorizedError",
+    "build_request",
+    "check_value",
+    "redact",
+    "same_origin",
+]

@@ -1,0 +1,236 @@
+"""Sending requests: retries (tenacity), a concurrency limit, paging, and API errors.
+
+Everything goes through one `httpx.Client`, so tests can hand in one built on
+`httpx.MockTransport` or talk to the sandbox on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import tenacity
+
+from runs_pandas.catalog import Method, Provider
+from runs_pandas.errors import ApiError, AuthError
+from runs_pandas.http.auth import Credentials, same_origin
+from runs_pandas.http.paging import next_request, rows_of
+from runs_pandas.http.request import Request
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_PAGES = 100_000
+_SECRET_QUERY = ("sig", "token", "key", "secret", "code", "password", "skoid", "sktid")
+
+OnPage = Callable[[Request, int], None]
+
+
+class UnauthorizedError(ApiError, AuthError):
+    """The provider refused the credentials (HTTP 401 or 403)."""
+
+
+@dataclass
+class Response:
+    """What one request brought back: status, headers and the parsed body (None if empty)."""
+
+    request: Request
+    status: int
+    headers: httpx.Headers
+    body: Any
+
+
+@dataclass
+class Series:
+    """The rows of one request series (all pages of one request), and how it ended."""
+
+    first: Request
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    error: ApiError | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How hard to try: retries, their time budget, timeouts and concurrency."""
+
+    retries: int = 4
+    retry_budget: float = 60.0
+    max_retry_wait: float = 30.0
+    timeout: float = 30.0
+    concurrency: int = 32
+
+
+class _Transient(Exception):
+    """A failure worth another try (429, 502-504, a dropped or cut-off connection)."""
+
+    def __init__(self, message: str, status: int | None, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class Sender:
+    """Sends requests for providers with their credentials, retrying what is transient."""
+
+    def __init__(self, client: httpx.Client, credentials: Credentials, limits: Limits) -> None:
+        self.client = client
+        self.credentials = credentials
+        self.limits = limits
+        self._slots = threading.BoundedSemaphore(limits.concurrency)
+        self.sent = 0
+        self._count_lock = threading.Lock()
+
+    def send(self, provider: Provider, request: Request, origin: str | None = None) -> Response:
+        """One request, retried within the budget; an ApiError when it finally fails."""
+        headers = {"Accept": "application/json"}
+        if origin is None or same_origin(origin, request.url):
+            headers.update(self.credentials.headers(provider))
+
+        def attempt() -> Response:
+            return self._attempt(provider, request, headers)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.limits.retries + 1)
+            | tenacity.stop_after_delay(self.limits.retry_budget),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise ApiError(
+                status=exc.status,
+                code=None,
+                message=f"{exc} (gave up after {self.limits.retries + 1} attempts)",
+                method=request.method,
+                url=redact(request.url),
+            ) from None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.retry_after is not None:
+            return min(exc.retry_after, self.limits.max_retry_wait)
+        backoff = tenacity.wait_exponential_jitter(initial=0.2, max=self.limits.max_retry_wait)
+        return float(backoff(state))
+
+    def _attempt(self, provider: Provider, request: Request, headers: dict[str, str]) -> Response:
+        with self._count_lock:
+            self.sent += 1
+        try:
+            with self._slots:
+                raw = self.client.request(
+                    request.verb,
+                    request.url,
+                    headers=headers,
+                    json=request.json if request.verb != "GET" else None,
+                    timeout=self.limits.timeout,
+                )
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}", None, None) from None
+        if raw.status_code in RETRY_STATUSES:
+            raise _Transient(_error_text(provider, raw)[1], raw.status_code, _retry_after(raw))
+        if raw.status_code >= 400:
+            code, message = _error_text(provider, raw)
+            error = UnauthorizedError if raw.status_code in (401, 403) else ApiError
+            raise error(
+                status=raw.status_code,
+                code=code,
+                message=message,
+                method=request.method,
+                url=redact(request.url),
+            )
+        body: Any = None
+        if raw.content.strip():
+            try:
+                body = json.loads(raw.content)
+            except ValueError:
+                raise _Transient("the response body was cut off or is not JSON", raw.status_code, None) from None
+        return Response(request, raw.status_code, raw.headers, body)
+
+    def series(
+        self, provider: Provider, method: Method, first: Request, on_page: OnPage | None = None
+    ) -> Series:
+        """All pages of one request: rows gathered until the paginator says stop.
+
+        A failure ends the series but keeps the rows of the pages before it.
+        """
+        result = Series(first)
+        request: Request | None = first
+        seen: set[str] = set()
+        while request is not None and result.requests < MAX_PAGES:
+            try:
+                response = self.send(provider, request, origin=first.url)
+            except ApiError as exc:
+                result.error = exc
+                return result
+            result.requests += 1
+            rows = rows_of(response.body, method.rows)
+            result.rows.extend(rows)
+            if on_page is not None:
+                on_page(request, len(rows))
+            following = next_request(method.paginator, request, response.body, len(rows), result.requests - 1)
+            if following is not None and following.url in seen:
+                break  # a paginator that repeats itself would never end
+            seen.add(request.url)
+            request = following
+        return result
+
+    def many(
+        self,
+        jobs: list[tuple[Provider, Method, Request]],
+        on_page: OnPage | None = None,
+    ) -> list[Series]:
+        """Request series fetched concurrently, in the order given."""
+        if len(jobs) == 1:
+            provider, method, request = jobs[0]
+            return [self.series(provider, method, request, on_page)]
+        workers = max(1, min(self.limits.concurrency, len(jobs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas") as pool:
+            futures = [pool.submit(self.series, p, m, r, on_page) for p, m, r in jobs]
+            return [f.result() for f in futures]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 1.0
+
+
+def _error_text(provider: Provider, response: httpx.Response) -> tuple[str | None, str]:
+    """The provider's error code and message, read where its error shape keeps them."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+
+    def at(path: str | None) -> str | None:
+        if path is None:
+            return None
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return None if node is None else str(node)
+
+    message = at(provider.error.message) or response.reason_phrase or "error"
+    return at(provider.error.code), message
+
+
+def redact(url: str) -> str:
+    """The URL with secret-looking query values (SAS signatures, tokens) hidden."""
+    parsed = httpx.URL(url)
+    if not parsed.query:
+        return url
+    params = [
+        (k, "REDACTED" if any(s in k.lower() for s in _SECRET_QUERY) else v)
+        for k, v in parsed.params.multi_items()
+    ]
+    return str(parsed.copy_with(params=params))

@@ -1,0 +1,210 @@
+"""One HTTP request built from a catalog method and the user's params.
+
+Every value is encoded as data: a path param is one percent-encoded segment, a host param is
+a deployment name or a bare host, so no value can change a request's path or host. Values
+that cannot be valid are refused before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from runs_pandas.catalog import Method, Param, Provider
+from runs_pandas.errors import ParamError
+
+_DEPLOYMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request ready to send. Holds no secret, so it can be shown (dry runs, errors)."""
+
+    resource: str
+    method: str
+    verb: str
+    url: str
+    json: Any = None
+    args: Mapping[str, Any] = field(default_factory=dict)  # the params that chose it
+
+    def with_url(self, url: str) -> Request:
+        return Request(self.resource, self.method, self.verb, url, self.json, self.args)
+
+    def with_query(self, **values: Any) -> Request:
+        """The same request with some query params set (paging)."""
+        url = httpx.URL(self.url)
+        return self.with_url(str(url.copy_merge_params({k: _text(v) for k, v in values.items()})))
+
+
+def build_request(
+    provider: Provider,
+    resource: str,
+    method: Method,
+    args: Mapping[str, Any],
+    endpoint: str | None = None,
+    body: Any = None,
+) -> Request:
+    """The request for `method` with `args`; `endpoint` replaces the provider's base URL."""
+    unknown = [name for name in args if method.param(name) is None]
+    if unknown:
+        raise ParamError(
+            f"{resource}: method {method.name} has no param {', '.join(map(repr, unknown))}; "
+            f"its params are: {', '.join(p.name for p in method.params)}"
+        )
+    values: dict[str, Any] = {}
+    for param in method.params:
+        if param.name in args and args[param.name] is not None:
+            values[param.name] = check_value(resource, method, param, args[param.name])
+        elif param.default is not None:
+            values[param.name] = param.default
+    base = endpoint or _base_url(provider, method, values, resource)
+    path = _fill_path(method.path, values)
+    query = {
+        p.name: _text(values[p.name])
+        for p in method.params
+        if p.location == "query" and p.name in values
+    }
+    url = httpx.URL(base.rstrip("/") + path)
+    if query:
+        url = url.copy_merge_params(query)
+    json_body = body
+    if method.body == "params":
+        json_body = {
+            p.name: values[p.name] for p in method.params if p.location == "body" and p.name in values
+        }
+    elif method.body == "json" and body is None:
+        body_values = {
+            p.name: values[p.name] for p in method.params if p.location == "body" and p.name in values
+        }
+        json_body = body_values or None
+    return Request(resource, method.name, method.http_method, str(url), json_body, dict(args))
+
+
+def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
+    """The value as the API wants it, or a ParamError saying what is accepted."""
+    where = f"{resource}: {method.name} param {param.name!r}"
+    if param.type == "integer":
+        if isinstance(value, bool) or not _is_int(value):
+            raise ParamError(f"{where} must be an integer, got {value!r}")
+        value = int(value)
+        if param.minimum is not None and value < param.minimum:
+            raise ParamError(f"{where} must be at least {param.minimum}, got {value}")
+        if param.maximum is not None and value > param.maximum:
+            raise ParamError(f"{where} must be at most {param.maximum}, got {value}")
+        return value
+    if param.type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise ParamError(f"{where} must be true or false, got {value!r}")
+    if param.type == "datetime":
+        if isinstance(value, datetime):
+            return value.isoformat().replace("+00:00", "Z")
+        text = str(value)
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ParamError(
+                f"{where} must be an RFC 3339 date-time like 2024-05-01T00:00:00Z, got {text!r}"
+            ) from None
+        return text
+    if param.type == "object":
+        return value
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    if param.location in ("path", "host") and (text in ("", ".", "..") or "/" in text):
+        raise ParamError(f"{where} cannot be {text!r}: it must be one name, without '/'")
+    if any(ord(ch) < 32 for ch in text):
+        raise ParamError(f"{where} contains control characters")
+    if param.min_length is not None and len(text) < param.min_length:
+        raise ParamError(f"{where} must be at least {param.min_length} characters, got {text!r}")
+    if param.max_length is not None and len(text) > param.max_length:
+        raise ParamError(f"{where} must be at most {param.max_length} characters, got {text!r}")
+    if param.pattern is not None and not re.search(param.pattern, text):
+        raise ParamError(f"{where} must match {param.pattern}, got {text!r}")
+    return text
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    try:
+        int(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill_path(template: str, values: Mapping[str, Any]) -> str:
+    return template.format_map({
+        name: quote(_text(values[name]), safe="")
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    })
+
+
+def _base_url(provider: Provider, method: Method, values: Mapping[str, Any], resource: str) -> str:
+    """The provider's base URL with its host params filled in (Databricks deployments)."""
+    holes = [name for _, name, _, _ in string.Formatter().parse(provider.base_url) if name]
+    if not holes:
+        return provider.base_url
+    filled: dict[str, str] = {}
+    for name in holes:
+        value = values.get(name)
+        if value is None:
+            raise ParamError(f"{resource}: {method.name} needs {name!r} to know the host")
+        host = workspace_host(str(value), resource, method.name, name)
+        if host is not None:
+            return host
+        filled[name] = str(value)
+    return provider.base_url.format_map(filled)
+
+
+def workspace_host(value: str, resource: str, method: str, name: str) -> str | None:
+    """A full host (`adb-1.2.azuredatabricks.net`, `https://h`) -> base URL; a bare name -> None.
+
+    Anything else, a path, a fragment, user info, is refused: it could send the request,
+    and its credentials, somewhere else.
+    """
+    if _DEPLOYMENT.match(value):
+        return None
+    text = value if "://" in value else f"https://{value}"
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = None
+    if (
+        url is None
+        or url.scheme not in ("https", "http")
+        or not _HOSTNAME.match(url.host or "")
+        or url.userinfo
+        or url.path not in ("", "/")
+        or url.query
+        or url.fragment
+        or "#" in value
+        or "?" in value
+        or "@" in value
+    ):
+        raise ParamError(
+            f"{resource}: {method} param {name!r} must be a deployment name (letters, digits, "
+            f"'-') or a workspace host like adb-123.4.azuredatabricks.net, got {value!r}"
+        )
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"

@@ -1,0 +1,154 @@
+"""A session: settings, endpoints, credentials, the HTTP client and a small cache.
+
+`Session(sandbox=True)` (or `RUNS_PANDAS_SANDBOX=1`) points every provider at the built-in
+offline sandbox; otherwise each provider's base URL comes from the catalog, or from its
+`RUNS_PANDAS_*_ENDPOINT` variable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from runs_pandas.catalog import Provider
+from runs_pandas.http import Credentials, Limits, Sender
+
+if TYPE_CHECKING:
+    from runs_pandas.sandbox import Sandbox
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+class Settings(BaseModel):
+    """Knobs with one home; the magic exposes them as `%config RunsSql.<name>`."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    concurrency: int = Field(32, ge=1, le=256, description="requests in flight at once")
+    timeout: float = Field(30.0, gt=0, description="seconds to wait for one response")
+    retries: int = Field(4, ge=0, le=20, description="extra tries for 429, 502-504, drops")
+    retry_budget: float = Field(60.0, ge=0, description="seconds all retries of one request may take")
+    display_limit: int = Field(50, ge=1, description="rows the magic displays")
+    cache_ttl: float = Field(0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
+    progress: bool = Field(True, description="show a progress bar on long fetches")
+
+    def limits(self) -> Limits:
+        return Limits(
+            retries=self.retries,
+            retry_budget=self.retry_budget,
+            timeout=self.timeout,
+            concurrency=self.concurrency,
+        )
+
+
+class Session:
+    """Where queries go and how: endpoints, credentials, settings, client, cache."""
+
+    def __init__(
+        self,
+        *,
+        sandbox: bool | Sandbox | None = None,
+        settings: Settings | None = None,
+        endpoints: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        if sandbox is None:
+            sandbox = os.environ.get("RUNS_PANDAS_SANDBOX", "").lower() in _TRUE
+        self.settings = settings or Settings()
+        self.sandbox: Sandbox | None = None
+        given_endpoints = dict(endpoints or {})
+        given_secrets = dict(secrets or {})
+        if sandbox:
+            from runs_pandas.sandbox import Sandbox, shared
+
+            self.sandbox = sandbox if isinstance(sandbox, Sandbox) else shared()
+            self.sandbox.start()
+            given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
+            given_secrets = {**self.sandbox.tokens, **given_secrets}
+        self._endpoints = given_endpoints
+        self.credentials = Credentials(given_secrets)
+        self._client = client
+        self._own_client = client is None
+        self._lock = threading.Lock()
+        self._cache: dict[Any, tuple[float, Any]] = {}
+
+    def __repr__(self) -> str:
+        where = "sandbox" if self.sandbox is not None else "cloud"
+        return f"Session({where}, settings={self.settings!r})"
+
+    def endpoint(self, provider: Provider) -> str | None:
+        """The base URL that replaces the catalog's, when one is set."""
+        return self._endpoints.get(provider.name) or os.environ.get(provider.endpoint_env) or None
+
+    @property
+    def client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+                    follow_redirects=False,
+                    trust_env=False,
+                )
+            return self._client
+
+    def sender(self) -> Sender:
+        """A sender with the current settings (settings may change between queries)."""
+        return Sender(self.client, self.credentials, self.settings.limits())
+
+    def cached(self, key: Any) -> Any | None:
+        if self.settings.cache_ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is None or time.monotonic() - hit[0] > self.settings.cache_ttl:
+                return None
+            return hit[1]
+
+    def remember(self, key: Any, value: Any) -> None:
+        if self.settings.cache_ttl > 0:
+            with self._lock:
+                self._cache[key] = (time.monotonic(), value)
+
+    def forget(self) -> None:
+        """Drop cached pages (after an action changed something)."""
+        with self._lock:
+            self._cache.clear()
+
+    def close(self) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_default: Session | None = None
+_default_lock = threading.Lock()
+
+
+def default_session() -> Session:
+    """The session used when none is passed; sandboxed when RUNS_PANDAS_SANDBOX=1."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Session()
+        return _default
+
+
+def set_default_session(session: Session | None) -> None:
+    """Replace the default session (the magic's `--sandbox` and `%config` use it)."""
+    global _default
+    with _default_lock:
+        _default = session
+

@@ -1,0 +1,227 @@
+"""Reading a query with sqlglot: what kind it is, which resources it names, what it pushes down.
+
+The query is only read here, never rewritten: DuckDB later runs the user's text as written
+(with `:name` placeholders turned into DuckDB's `$name`, bound as values, never pasted).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from runs_pandas.catalog import Catalog, Resource
+from runs_pandas.errors import QueryError, UnknownResourceError
+
+Kind = Literal["select", "exec", "show", "describe"]
+
+
+@dataclass
+class Reference:
+    """One place a resource is named in a SELECT, with the param values its WHERE pins."""
+
+    resource: Resource
+    conditions: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Statement:
+    """A query as read: its kind, the text DuckDB runs, and what it names."""
+
+    kind: Kind
+    text: str  # the user's SQL, placeholders as $name (for DuckDB)
+    tree: exp.Expression | None
+    references: list[Reference] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+
+
+def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) -> Statement:
+    """Read `sql`: a SELECT (with pushdown), EXEC, SHOW or DESCRIBE statement."""
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
+    first = text.split(None, 1)[0].upper()
+    if first in ("EXEC", "EXECUTE"):
+        return Statement("exec", text, _parse(text, "tsql"))
+    if first == "SHOW":
+        return Statement("show", text, None)
+    if first in ("DESCRIBE", "DESC"):
+        return Statement("describe", text, None)
+    tree = _parse(text, "duckdb")
+    names = placeholders(text)
+    values = dict(params or {})
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise QueryError(
+            f"no value for placeholder(s) {', '.join(':' + n for n in missing)}; "
+            f"pass them in params= (given: {', '.join(sorted(values)) or 'none'})"
+        )
+    return Statement(
+        "select",
+        duckdb_text(text),
+        tree,
+        references=_references(tree, catalog, values),
+        placeholders=names,
+    )
+
+
+def _parse(text: str, dialect: str) -> exp.Expression:
+    try:
+        trees = sqlglot.parse(text, read=dialect)
+    except ParseError as exc:
+        error = exc.errors[0] if exc.errors else {}
+        raise QueryError(
+            f"cannot read the SQL: {error.get('description', exc)} near "
+            f"{error.get('start_context', '')}{error.get('highlight', '')!s}",
+            line=error.get("line"),
+            col=error.get("col"),
+        ) from None
+    except TokenError as exc:
+        raise QueryError(f"cannot read the SQL: {exc}") from None
+    statements = [t for t in trees if t is not None]
+    if len(statements) != 1:
+        raise QueryError(f"write one statement per query, got {len(statements)}")
+    return statements[0]
+
+
+def placeholders(text: str) -> list[str]:
+    """The `:name` placeholders in order of first use."""
+    names: list[str] = []
+    for name, _, _ in _placeholder_spans(text):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def duckdb_text(text: str) -> str:
+    """The same text with `:name` written as DuckDB's `$name`; nothing else changes."""
+    out, last = [], 0
+    for name, start, end in _placeholder_spans(text):
+        out.append(text[last:start])
+        out.append(f"${name}")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _placeholder_spans(text: str) -> list[tuple[str, int, int]]:
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except TokenError:
+        return []
+    spans = []
+    for colon, name in zip(tokens, tokens[1:]):
+        if (
+            colon.token_type is TokenType.COLON
+            and name.start == colon.end + 1
+            and (name.token_type is TokenType.VAR or name.text.isidentifier())
+        ):
+            spans.append((name.text, colon.start, name.end + 1))
+    return spans
+
+
+def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any]) -> list[Reference]:
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    references = []
+    for table in tree.find_all(exp.Table):
+        parts = [p for p in (table.catalog, table.db, table.name) if p]
+        resource_id = ".".join(parts).lower()
+        if len(parts) == 3:
+            if resource_id in catalog.resources:
+                resource = catalog.resources[resource_id]
+                references.append(Reference(resource, _conditions(table, resource, params)))
+                continue
+            if parts[0].lower() in catalog.providers:
+                catalog.resource(resource_id)  # raises with the closest name
+        elif len(parts) == 2 or (len(parts) == 1 and resource_id not in ctes):
+            tails = [r for r in catalog.resources if r.endswith("." + resource_id)]
+            if tails:
+                raise UnknownResourceError(
+                    f"unknown table {'.'.join(parts)!r}: resources are named by their "
+                    f"three-part id (did you mean {tails[0]!r}?)"
+                )
+            close = difflib.get_close_matches(resource_id, list(catalog.resources), n=1, cutoff=0.8)
+            if close:
+                raise UnknownResourceError(
+                    f"unknown resource {'.'.join(parts)!r} (did you mean {close[0]!r}?)"
+                )
+    return references
+
+
+def _conditions(
+    table: exp.Table, resource: Resource, params: Mapping[str, Any]
+) -> dict[str, list[Any]]:
+    """`param = v` and `param IN (...)` conjuncts that pin this table's method params."""
+    names = {p.name.lower(): p.name for m in resource.methods_for("select") for p in m.params}
+    qualifiers = {table.alias_or_name.lower(), table.name.lower()}
+    predicates: list[exp.Expression] = []
+    select = table.find_ancestor(exp.Select)
+    if select is not None and select.args.get("where") is not None:
+        predicates.append(select.args["where"].this)
+    join = table.find_ancestor(exp.Join)
+    if join is not None and join.this is table and join.args.get("on") is not None:
+        predicates.append(join.args["on"])
+    found: dict[str, list[Any]] = {}
+    for predicate in predicates:
+        for conjunct in predicate.flatten() if isinstance(predicate, exp.And) else [predicate]:
+            column, values = _pin(conjunct, params)
+            if column is None or column.name.lower() not in names:
+                continue
+            if column.table and column.table.lower() not in qualifiers:
+                continue
+            name = names[column.name.lower()]
+            if name in found:  # two pins on one param: only the values both allow
+                found[name] = [v for v in found[name] if v in values]
+            else:
+                found[name] = values
+    return found
+
+
+def _pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | None, list[Any]]:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.EQ):
+        left, right = node.this, node.expression
+        if isinstance(right, exp.Column) and not isinstance(left, exp.Column):
+            left, right = right, left
+        if isinstance(left, exp.Column):
+            ok, value = literal(right, params)
+            if ok:
+                return left, value if isinstance(value, list) else [value]
+    if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and not node.args.get("query"):
+        values = []
+        for item in node.expressions:
+            ok, value = literal(item, params)
+            if not ok:
+                return None, []
+            values.extend(value if isinstance(value, list) else [value])
+        return node.this, values
+    return None, []
+
+
+def literal(node: exp.Expression, params: Mapping[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when `node` is a constant: a literal, a placeholder, a typed literal."""
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return True, node.this
+        text = node.this
+        return True, int(text) if text.lstrip("-").isdigit() else float(text)
+    if isinstance(node, exp.Boolean):
+        return True, bool(node.this)
+    if isinstance(node, exp.Null):
+        return False, None
+    if isinstance(node, exp.Neg):
+        ok, value = literal(node.this, params)
+        return (ok, -value) if ok and isinstance(value, (int, float)) else (False, None)
+    if isinstance(node, exp.Placeholder) and node.name in params:
+        value = params[node.name]
+        return True, list(value) if isinstance(value, (list, tuple, set)) else value
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
+        return literal(node.this, params)
+    return False, None

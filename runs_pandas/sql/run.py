@@ -1,0 +1,89 @@
+"""Running the user's SQL in DuckDB over the fetched tables, attached under their ids.
+
+`ATTACH ':memory:' AS azure; CREATE SCHEMA azure.container_registry` lets the text name
+`azure.container_registry.runs` unchanged, so the query needs no rewriting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from runs_pandas.errors import QueryError
+
+
+def run(text: str, tables: Mapping[str, pa.Table], params: Mapping[str, Any]) -> pa.Table:
+    """The result of `text` over `tables` (keyed by resource id), placeholders bound."""
+    import duckdb  # heavy: loaded on first query, not on import
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        attached: set[str] = set()
+        for index, (resource_id, table) in enumerate(tables.items()):
+            provider, service, name = resource_id.split(".")
+            if provider not in attached:
+                con.execute(f"ATTACH ':memory:' AS {_quote(provider)}")
+                attached.add(provider)
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(provider)}.{_quote(service)}")
+            view = f"__runs_pandas_{index}"
+            con.register(view, table)
+            con.execute(
+                f"CREATE TABLE {_quote(provider)}.{_quote(service)}.{_quote(name)} AS "
+                f"SELECT * FROM {view}"
+            )
+            con.unregister(view)
+        used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", text))
+        bound = {k: v for k, v in params.items() if k in used}
+        try:
+            relation = con.sql(text, params=bound or None)
+        except duckdb.Error as exc:
+            raise _query_error(exc) from None
+        if relation is None:
+            return pa.table({})
+        try:
+            return relation.to_arrow_table()
+        except duckdb.Error as exc:
+            raise _query_error(exc) from None
+    finally:
+        con.close()
+
+
+def output_names(tree: exp.Expression | None, names: list[str]) -> list[str]:
+    """Result names: `platform.os` stays `platform.os` (DuckDB would call it `os`)."""
+    if not isinstance(tree, exp.Select) or any(
+        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+        for e in tree.expressions
+    ):
+        return names
+    if len(tree.expressions) != len(names):
+        return names
+    tables = {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
+    renamed = []
+    for expression, name in zip(tree.expressions, names):
+        if isinstance(expression, (exp.Column, exp.Dot)) and not isinstance(expression, exp.Alias):
+            parts = [p.name for p in expression.parts] if isinstance(expression, exp.Column) else []
+            if len(parts) > 1:
+                if parts[0].lower() in tables:
+                    parts = parts[1:]
+                renamed.append(".".join(parts))
+                continue
+        renamed.append(name)
+    return renamed
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _query_error(exc: Exception) -> QueryError:
+    message = str(exc)
+    line = col = None
+    match = re.search(r"LINE (\d+):", message)
+    if match:
+        line = int(match.group(1))
+    return QueryError(f"DuckDB could not run the query: {message}", line=line, col=col)
