@@ -91,6 +91,49 @@ def select(
     return frame
 
 
+def fetch_frame(
+    resource_id: str,
+    scopes: Sequence[Mapping[str, Any]],
+    session: Session | None = None,
+) -> pd.DataFrame:
+    """Runs of one resource for each scope (a dict of param values), as one DataFrame.
+
+    The core of `df.runs.fetch()`: each scope is one request series, all fetched
+    concurrently; the method is chosen per scope as a WHERE clause would choose it.
+    """
+    from runs_pandas.sql.plan import choose_method
+
+    session = session or default_session()
+    started = time.perf_counter()
+    resource = catalog().resource(resource_id)
+    provider = catalog().provider_of(resource)
+    calls: list[Call] = []
+    for scope in scopes:
+        values = {k: v for k, v in scope.items() if v is not None and not _is_missing(v)}
+        method = choose_method(resource, {k: [v] for k, v in values.items()})
+        known = {k: v for k, v in values.items() if method.param(k) is not None}
+        call = Call(provider, resource, method, tuple(known.items()))
+        if call not in calls:
+            calls.append(call)
+    fetched = fetch(session, {resource.id: calls})
+    frame = frames.to_frame(fetched.tables[resource.id])
+    frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    if fetched.failures:
+        raise IncompleteFetchError(
+            f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
+            frame=frame,
+            failures=fetched.failures,
+        )
+    return frame
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def first_request(session: Session, call: Call) -> Request:
     """The first request of a call's series, checked (bad values fail before sending)."""
     return build_request(
@@ -153,9 +196,7 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
         start = len(rows)
         rows.extend(batch)
         for name, value in call.args:
-            param = call.method.param(name)
-            if param is None or not param.column:
-                continue
+            # every pushed-down value is a column, so the WHERE that pinned it still holds in DuckDB
             column = scope.setdefault(name, [None] * start)
             column.extend([value] * len(batch))
         for column in scope.values():
@@ -204,4 +245,4 @@ def _quiet_gc() -> Iterator[None]:
             gc.enable()
 
 
-__all__ = ["Fetched", "QueryError", "fetch", "first_request", "query", "requests_frame", "select"]
+__all__ = ["Fetched", "QueryError", "fetch", "fetch_frame", "first_request", "query", "requests_frame", "select"]

@@ -101,7 +101,10 @@ def _infer_values(values: list[Any]) -> pa.Array:
         return _infer(values)  # type: ignore[arg-type]
     if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
         return pa.array([None if v is None else str(v) for v in values], pa.string())
-    return pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
+    return pa.array(
+        [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values],
+        pa.string(),
+    )
 
 
 def arrow_type(field: Field) -> pa.DataType:
@@ -122,7 +125,10 @@ def _typed_struct(struct: pa.Array, fields: Sequence[Field]) -> pa.StructArray:
     """Children in catalog order, cast to their types, then the ones the catalog lacks."""
     present: dict[str, pa.Array] = {}
     if pa.types.is_struct(struct.type):
-        present = {struct.type.field(i).name: struct.field(i) for i in range(struct.type.num_fields)}
+        # flatten() applies the parent's nulls to each child: a child slot under a null
+        # parent may hold a placeholder ("") that would otherwise spoil the cast
+        names_in = [struct.type.field(i).name for i in range(struct.type.num_fields)]
+        present = dict(zip(names_in, struct.flatten()))
     n = len(struct)
     names: list[str] = []
     children: list[pa.Array] = []
@@ -168,7 +174,7 @@ def _typed(array: pa.Array, field: Field) -> pa.Array:
         if kind is FieldType.DATETIME and pa.types.is_string(array.type):
             return _parse_times(array)
         return pc.cast(array, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
         return array
 
 
@@ -177,7 +183,10 @@ def _parse_times(array: pa.Array) -> pa.Array:
     try:
         return pc.cast(array, pa.timestamp("ns", tz="UTC")).cast(UTC_US, safe=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        parsed = pd.to_datetime(array.to_pandas(), utc=True, format="ISO8601", errors="raise")
+        try:
+            parsed = pd.to_datetime(array.to_pandas(), utc=True, format="ISO8601", errors="raise")
+        except (ValueError, OverflowError):
+            return array  # not all times: keep the text rather than lose a value
         return pa.array(parsed.astype("datetime64[us, UTC]"), UTC_US)
 
 

@@ -174,6 +174,28 @@ class ErrorShape(_Model):
     message: str  # e.g. "error.message", "message", "error"
 
 
+Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped", "unknown"]
+
+
+class RunShape(_Model):
+    """Where a resource keeps what every run has, for `df.runs.normalize()`.
+
+    Each entry names columns of the resource's frame; the first non-null one wins.
+    `states` maps a provider state to one common status: the key is the value of the
+    `status` columns joined by "/" (e.g. "TERMINATED/SUCCESS"); a key without "/" also
+    matches any value of the later columns (e.g. "RUNNING").
+    """
+
+    run_id: tuple[str, ...]
+    status: tuple[str, ...]
+    states: dict[str, Status]
+    created_at: tuple[str, ...] = ()
+    started_at: tuple[str, ...] = ()
+    finished_at: tuple[str, ...] = ()
+    duration: tuple[str, ...] = ()  # a duration column; otherwise finished_at - started_at
+    error: tuple[str, ...] = ()
+
+
 class Resource(_Model):
     """A thing with rows: `provider.service.resource`, its fields and its methods."""
 
@@ -181,6 +203,7 @@ class Resource(_Model):
     description: str = ""
     fields: tuple[Field, ...]
     methods: tuple[Method, ...]
+    runs: RunShape | None = None  # how its rows read as runs, for normalize()
 
     @model_validator(mode="after")
     def _check(self) -> Resource:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from runs_pandas.catalog import Catalog, Resource
+from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
 
 Kind = Literal["select", "exec", "show", "describe"]
@@ -46,7 +46,7 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
     text = sql.strip().rstrip(";").strip()
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
-    first = text.split(None, 1)[0].upper()
+    first = _first_word(text)
     if first in ("EXEC", "EXECUTE"):
         return Statement("exec", text, _parse(text, "tsql"))
     if first == "SHOW":
@@ -69,6 +69,15 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         references=_references(tree, catalog, values),
         placeholders=names,
     )
+
+
+def _first_word(text: str) -> str:
+    """The statement's first keyword, after any leading comment or hint."""
+    try:
+        tokens = sqlglot.tokenize(text, read="tsql")
+    except TokenError:
+        return text.split(None, 1)[0].upper()
+    return tokens[0].text.upper() if tokens else ""
 
 
 def _parse(text: str, dialect: str) -> exp.Expression:
@@ -225,3 +234,44 @@ def literal(node: exp.Expression, params: Mapping[str, Any]) -> tuple[bool, Any]
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         return literal(node.this, params)
     return False, None
+
+
+def placeholder_params(sql: str, catalog: Catalog) -> dict[str, Param | None]:
+    """Each `:name` placeholder of `sql` and the method param it binds to (None if none).
+
+    Forms use this to give a field the right widget: `WHERE registryName = :reg` makes
+    `reg` a text field with ACR's registry-name rules, `@limit = :n` a bounded integer.
+    """
+    names = placeholders(sql)
+    found: dict[str, Param | None] = dict.fromkeys(names)
+    if not names:
+        return found
+    text = sql.strip().rstrip(";")
+    kind = _first_word(text)
+    tree = _parse(text, "tsql" if kind in ("EXEC", "EXECUTE") else "duckdb")
+    if isinstance(tree, exp.Execute) and isinstance(tree.this, exp.Table):
+        table = tree.this
+        parts = [table.catalog, table.db]
+        if isinstance(table.this, exp.Dot):
+            parts += [table.this.this.name, table.this.expression.name]
+        resource = catalog.resources.get(".".join(parts[:3]).lower())
+        method = resource.method(parts[3]) if resource is not None and len(parts) == 4 else None
+        for item in tree.expressions:
+            if isinstance(item, exp.EQ) and isinstance(item.expression, exp.Placeholder):
+                param = method.param(item.this.name) if method is not None else None
+                found[item.expression.name] = param
+        return found
+    for table in tree.find_all(exp.Table):
+        resource = catalog.resources.get(".".join(p for p in (table.catalog, table.db, table.name) if p).lower())
+        if resource is None:
+            continue
+        params = {p.name.lower(): p for m in resource.methods_for("select") for p in m.params}
+        select = table.find_ancestor(exp.Select)
+        where = select.args.get("where") if select is not None else None
+        for node in where.find_all(exp.EQ, exp.In) if where is not None else []:
+            column = node.this if isinstance(node.this, exp.Column) else node.expression
+            if not isinstance(column, exp.Column) or column.name.lower() not in params:
+                continue
+            for placeholder in node.find_all(exp.Placeholder):
+                found[placeholder.name] = params[column.name.lower()]
+    return found
