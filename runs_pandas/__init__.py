@@ -63,11 +63,20 @@ def query(
     return _query(sql, params, session, dry_run=dry_run)
 
 
-def form(target: str, *, session: Session | None = None, result: str = "result") -> Any:
-    """An ipywidgets form for a resource's or method's parameters, with a Run button."""
+def form(
+    target: str,
+    *,
+    session: Session | None = None,
+    result: str = "result",
+    namespace: dict[str, Any] | None = None,
+) -> Any:
+    """An ipywidgets form for a resource's or method's parameters, with a Run button.
+
+    The result is kept in the variable `result` of `namespace` (the notebook's by default).
+    """
     from runs_pandas.widgets import form as _form
 
-    return _form(target, session=session, result=result)
+    return _form(target, session=session, result=result, namespace=namespace)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -195,7 +195,7 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
         batch = frames.lift(series.rows, call.method.lift) if call.method.lift else series.rows
         start = len(rows)
         rows.extend(batch)
-        for name, value in call.args:
+        for name, value in call.columns or call.args:
             # every pushed-down value is a column, so the WHERE that pinned it still holds in DuckDB
             column = scope.setdefault(name, [None] * start)
             column.extend([value] * len(batch))

@@ -219,6 +219,8 @@ def footer(frame: pd.DataFrame) -> str:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics and the result display (HTML in Jupyter, text in a terminal)."""
     ipython.register_magics(RunsSql(ipython))
+    if ipython.display_formatter is None:
+        return
     html_formatter = ipython.display_formatter.formatters["text/html"]
     default_html = html_formatter.lookup_by_type(pd.DataFrame) if pd.DataFrame in html_formatter.type_printers else None
 

@@ -70,8 +70,8 @@ class Session:
 
             self.sandbox = sandbox if isinstance(sandbox, Sandbox) else shared()
             self.sandbox.start()
-            given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
-            given_secrets = {**self.sandbox.tokens, **given_secrets}
+            given_endpoints = {**_by_provider(self.sandbox.endpoints), **given_endpoints}
+            given_secrets = {**_by_provider(self.sandbox.tokens), **given_secrets}
         self._endpoints = given_endpoints
         self.credentials = Credentials(given_secrets)
         self._client = client
@@ -131,6 +131,18 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _by_provider(values: Mapping[str, str]) -> dict[str, str]:
+    """Sandbox entries keyed by catalog provider names (the sandbox says "databricks")."""
+    from runs_pandas.catalog import catalog
+
+    names = list(catalog().providers)
+    keyed: dict[str, str] = {}
+    for key, value in values.items():
+        match = key if key in names else next((n for n in names if n.startswith(key)), key)
+        keyed[match] = value
+    return keyed
 
 
 _default: Session | None = None

@@ -7,6 +7,7 @@ Everything goes through one `httpx.Client`, so tests can hand in one built on
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -115,8 +116,9 @@ class Sender:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Transient) and exc.retry_after is not None:
             return min(exc.retry_after, self.limits.max_retry_wait)
-        backoff = tenacity.wait_exponential_jitter(initial=0.2, max=self.limits.max_retry_wait)
-        return float(backoff(state))
+        # exponential backoff with jitter (tenacity renamed its argument across majors)
+        backoff = 0.2 * 2 ** (state.attempt_number - 1) + random.uniform(0, 0.2)
+        return min(backoff, self.limits.max_retry_wait)
 
     def _attempt(self, provider: Provider, request: Request, headers: dict[str, str]) -> Response:
         with self._count_lock:

@@ -24,6 +24,7 @@ class Call:
     resource: Resource
     method: Method
     args: tuple[tuple[str, Any], ...]
+    columns: tuple[tuple[str, Any], ...] = ()  # every pinned value, sent or not: kept as columns
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -36,15 +37,16 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
     for reference in references:
         resource = reference.resource
         method = choose_method(resource, reference.conditions)
-        pinned = {
-            name: values
-            for name, values in reference.conditions.items()
-            if method.param(name) is not None
-        }
+        pinned = dict(reference.conditions)
         names = list(pinned)
         for combination in itertools.product(*(pinned[n] for n in names)):
+            values = tuple(zip(names, combination))
             call = Call(
-                catalog.provider_of(resource), resource, method, tuple(zip(names, combination))
+                catalog.provider_of(resource),
+                resource,
+                method,
+                tuple((n, v) for n, v in values if method.param(n) is not None),
+                values,
             )
             bucket = calls.setdefault(resource.id, [])
             if call not in bucket:

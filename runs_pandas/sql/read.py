@@ -53,7 +53,15 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         return Statement("show", text, None)
     if first in ("DESCRIBE", "DESC"):
         return Statement("describe", text, None)
-    tree = _parse(text, "duckdb")
+    try:
+        tree: exp.Expression | None = _parse(text, "duckdb")
+    except QueryError as error:
+        # DuckDB reads more than sqlglot does (PIVOT, some functions): name the resources
+        # from the tokens and let DuckDB judge the rest; nothing can be pushed down then.
+        tree = None
+        references = _token_references(text, catalog)
+        if not references:
+            raise error
     names = placeholders(text)
     values = dict(params or {})
     missing = [name for name in names if name not in values]
@@ -66,9 +74,26 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         "select",
         duckdb_text(text),
         tree,
-        references=_references(tree, catalog, values),
+        references=_references(tree, catalog, values) if tree is not None else references,
         placeholders=names,
     )
+
+
+def _token_references(text: str, catalog: Catalog) -> list[Reference]:
+    """Resources named as `a.b.c` in the tokens, for SQL that sqlglot cannot parse."""
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except TokenError:
+        return []
+    found: list[Reference] = []
+    for i in range(len(tokens) - 4):
+        window = tokens[i : i + 5]
+        if window[1].token_type is TokenType.DOT and window[3].token_type is TokenType.DOT:
+            resource_id = f"{window[0].text}.{window[2].text}.{window[4].text}".lower()
+            resource = catalog.resources.get(resource_id)
+            if resource is not None and all(r.resource is not resource for r in found):
+                found.append(Reference(resource))
+    return found
 
 
 def _first_word(text: str) -> str:

@@ -86,4 +86,12 @@ def _query_error(exc: Exception) -> QueryError:
     match = re.search(r"LINE (\d+):", message)
     if match:
         line = int(match.group(1))
-    return QueryError(f"DuckDB could not run the query: {message}", line=line, col=col)
+    hint = ""
+    if "syntax error at or near" in message:
+        word = re.search(r'near "([^"]+)"', message)
+        if word and word.group(1).lower() in _RESERVED:
+            hint = f'\nHint: {word.group(1)} is a SQL keyword; quote it as a column: "{word.group(1)}"'
+    return QueryError(f"DuckDB could not run the query: {message}{hint}", line=line, col=col)
+
+
+_RESERVED = {"limit", "order", "group", "from", "where", "select", "table", "user", "type", "offset"}
