@@ -24,6 +24,8 @@ from runs_pandas.errors import (
 )
 from runs_pandas.session import Session, Settings, default_session, set_default_session
 
+from runs_pandas import accessor as _accessor  # noqa: E402,F401  registers df.runs
+
 if TYPE_CHECKING:
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell

@@ -266,7 +266,9 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
         return frames.to_frame(frames.to_table([status_row], [], scope))
     if action.method.lift:
         rows = frames.lift(rows, action.method.lift)
-    fields = action.resource.fields if action.method.lift or action.method.rows == "$" and _looks_like_run(action, rows) else []
+    operation = response.request.method.endswith("(operation)")
+    looks_like_run = action.method.rows == "$" and _looks_like_run(action, rows)
+    fields = action.resource.fields if not operation and (action.method.lift or looks_like_run) else []
     scope = {k: v * len(rows) for k, v in scope.items()}
     return frames.to_frame(frames.to_table(rows, fields, scope))
 
@@ -314,10 +316,20 @@ def exec_rows(
         body = _json_body(resource, method, body)
     arg_sets = []
     for row in rows:
-        args = {p.name: row[p.name] for p in method.params if p.name in row and row[p.name] is not None}
+        args = {p.name: row[p.name] for p in method.params if p.name in row and not _missing(row[p.name])}
         missing = [p.name for p in method.required if p.name not in args]
         if missing:
             raise MissingParamError(resource.id, method.name, missing, sorted(args), hint=" Add them as columns or keyword arguments.")
         arg_sets.append(args)
     action = Action(catalog().provider_of(resource), resource, method, {}, body)
     return perform(action, arg_sets, session, dry_run=dry_run, outcomes=True, sql=f"-- exec {resource.id}.{method.name}")
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN and pd.NA are not sent."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -21,6 +21,7 @@ from runs_pandas.catalog.models import (
     Param,
     Provider,
     Resource,
+    RunShape,
 )
 from runs_pandas.errors import UnknownResourceError
 
@@ -36,6 +37,7 @@ __all__ = [
     "Param",
     "Provider",
     "Resource",
+    "RunShape",
     "catalog",
 ]
 

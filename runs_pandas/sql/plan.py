@@ -37,6 +37,7 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
     for reference in references:
         resource = reference.resource
         method = choose_method(resource, reference.conditions)
+        calls.setdefault(resource.id, [])  # an empty IN still gives an (empty) table
         pinned = dict(reference.conditions)
         names = list(pinned)
         for combination in itertools.product(*(pinned[n] for n in names)):

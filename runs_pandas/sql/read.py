@@ -60,7 +60,7 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         # from the tokens and let DuckDB judge the rest; nothing can be pushed down then.
         tree = None
         references = _token_references(text, catalog)
-        if not references:
+        if not references or not _duckdb_reads(duckdb_text(text)):
             raise error
     names = placeholders(text)
     values = dict(params or {})
@@ -77,6 +77,20 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         references=_references(tree, catalog, values) if tree is not None else references,
         placeholders=names,
     )
+
+
+def _duckdb_reads(text: str) -> bool:
+    """True when DuckDB's own parser accepts the text (it reads more than sqlglot)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.extract_statements(text)
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return True
 
 
 def _token_references(text: str, catalog: Catalog) -> list[Reference]:
@@ -228,6 +242,11 @@ def _pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | 
             ok, value = literal(right, params)
             if ok:
                 return left, value if isinstance(value, list) else [value]
+    if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and node.args.get("field"):
+        ok, value = literal(node.args["field"], params)  # `IN :names` bound to a list
+        if ok:
+            return node.this, value if isinstance(value, list) else [value]
+        return None, []
     if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and not node.args.get("query"):
         values = []
         for item in node.expressions:

@@ -1,0 +1,479 @@
+"""Fake ARM endpoint for ACR Tasks runs (API 2019-06-01-preview), mounted under ``/azure``.
+
+Follows the swagger in specs/azure: Runs_List (paged by an absolute ``nextLink``,
+``$filter``/``$top``), Runs_Get, Runs_Update (PATCH), Runs_GetLogSasUrl and Runs_Cancel
+(a long-running operation answered 202 with polling headers). Every error uses the ARM
+CloudError shape ``{"error": {"code", "message", "target", "details"}}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import re
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from ._http import Request, Response, json_bytes, json_response
+from .acr_data import AcrStore
+from .acr_examples import EXAMPLE_RUN_ID, example_body
+from .acr_filter import FilterError, Predicate, compile_filter
+from .acr_run import IN_PROGRESS, RegistryRuns
+from .acr_scopes import (
+    EXAMPLE_REGISTRY,
+    EXAMPLE_RESOURCE_GROUP,
+    EXAMPLE_SUBSCRIPTION,
+    REGISTRIES,
+    AcrRegistry,
+)
+from .ids import guid
+from .timefmt import TICKS_PER_SECOND, arm_time, parse_iso, wall_ticks
+
+TOKEN = "sandbox-azure-token"
+API_VERSIONS = ("2019-06-01-preview", "2019-06-01")
+SANDBOX_USER = "sandbox-user@runs-pandas.test"
+_NAMESPACE = "Microsoft.ContainerRegistry"
+_RUNS_PATH = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+    r"Microsoft\.ContainerRegistry/registries/(?P<reg>[^/]+)/runs"
+    r"(?:/(?P<run>[^/]+)(?:/(?P<action>[^/]+))?)?/?$",
+    re.IGNORECASE,
+)
+_OPERATION_PATH = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.ContainerRegistry/locations/"
+    r"(?P<loc>[^/]+)/(?P<kind>operationStatuses|operationResults)/(?P<op>[^/]+)/?$",
+    re.IGNORECASE,
+)
+_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
+_FAULT_CODES = {
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+_EXAMPLE = "example"
+
+
+def arm_error(
+    status: int,
+    code: str,
+    message: str,
+    target: str | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> Response:
+    """An ARM CloudError response."""
+    body: dict[str, Any] = {
+        "error": {"code": code, "message": message, "target": target, "details": []}
+    }
+    return json_response(status, body, headers)
+
+
+class AzureApi:
+    """The ``/azure`` provider: routing, validation, paging and run state changes."""
+
+    prefix = "/azure"
+
+    def __init__(self, store: AcrStore, page_size: int, seed: int) -> None:
+        self._store = store
+        self._page_size = max(1, page_size)
+        self._seed = seed
+        self._subscriptions = {r.subscription_id.lower() for r in REGISTRIES}
+        self._subscriptions.add(EXAMPLE_SUBSCRIPTION.lower())
+        self._groups = {(r.subscription_id.lower(), r.resource_group.lower()) for r in REGISTRIES}
+        self._groups.add((EXAMPLE_SUBSCRIPTION.lower(), EXAMPLE_RESOURCE_GROUP.lower()))
+        self._registries: dict[tuple[str, str, str], AcrRegistry | str] = {
+            (r.subscription_id.lower(), r.resource_group.lower(), r.name.lower()): r
+            for r in REGISTRIES
+        }
+        key = (
+            EXAMPLE_SUBSCRIPTION.lower(),
+            EXAMPLE_RESOURCE_GROUP.lower(),
+            EXAMPLE_REGISTRY.lower(),
+        )
+        self._registries[key] = _EXAMPLE
+        self._operations: dict[str, dict[str, Any]] = {}
+        self._operations_lock = threading.Lock()
+
+    # -- entry points -------------------------------------------------------------------
+
+    def fault(self, status: int) -> Response:
+        """An injected failure in ARM shape."""
+        code = _FAULT_CODES.get(status, f"Http{status}")
+        return arm_error(status, code, f"The sandbox injected a {status} ({code}) response.")
+
+    def handle(self, request: Request) -> Response:
+        """Authenticate, check api-version, then route the request."""
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        version = request.query.get("api-version")
+        if version is None or version == "":
+            return arm_error(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        if version not in API_VERSIONS:
+            return arm_error(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions "
+                f"are '{','.join(API_VERSIONS)}'.",
+            )
+        match = _RUNS_PATH.match(request.path)
+        if match is not None:
+            return self._runs(request, match.groupdict())
+        match = _OPERATION_PATH.match(request.path)
+        if match is not None and request.method == "GET":
+            return self._operation(match.group("sub"), match.group("op"))
+        return arm_error(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found in the namespace '{_NAMESPACE}' "
+            f"for api version '{version}' (path '{request.path}').",
+        )
+
+    def _authenticate(self, request: Request) -> Response | None:
+        header = request.header("Authorization")
+        challenge = [
+            (
+                "WWW-Authenticate",
+                (
+                    'Bearer authorization_uri="https://login.microsoftonline.com/common", '
+                    'error="invalid_token", error_description="The authentication failed"'
+                ),
+            )
+        ]
+        if header is None:
+            return arm_error(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                headers=challenge,
+            )
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return arm_error(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is provided in "
+                "an invalid format.",
+                headers=challenge,
+            )
+        if token.strip() != TOKEN:
+            return arm_error(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The access token is invalid.",
+                headers=challenge,
+            )
+        return None
+
+    # -- scope resolution ---------------------------------------------------------------
+
+    def _runs(self, request: Request, parts: dict[str, str | None]) -> Response:
+        sub, group, name = str(parts["sub"]), str(parts["rg"]), str(parts["reg"])
+        if not _REGISTRY_NAME.match(name):
+            return arm_error(
+                400,
+                "InvalidResourceName",
+                f"Resource name '{name}' is invalid. The name must be 5-50 "
+                "alphanumeric characters.",
+                target="registryName",
+            )
+        if sub.lower() not in self._subscriptions:
+            # ARM answers an unknown subscription with SubscriptionNotFound.
+            return arm_error(
+                404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
+            )
+        if (sub.lower(), group.lower()) not in self._groups:
+            return arm_error(
+                404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found."
+            )
+        registry = self._registries.get((sub.lower(), group.lower(), name.lower()))
+        if registry is None:
+            return arm_error(
+                404,
+                "ResourceNotFound",
+                f"The Resource '{_NAMESPACE}/registries/{name}' under resource group "
+                f"'{group}' was not found. For more details please go to "
+                "https://aka.ms/ARMResourceNotFoundFix",
+            )
+        run_id, action = parts["run"], (parts["action"] or "").lower()
+        if run_id is None:
+            return (
+                self._list(request, registry) if request.method == "GET" else _not_allowed(request)
+            )
+        if action not in ("", "listlogsasurl", "cancel"):
+            return arm_error(
+                404,
+                "InvalidResourceType",
+                f"The resource type 'registries/runs/{parts['action']}' could not be "
+                f"found in the namespace '{_NAMESPACE}'.",
+            )
+        allowed = ("POST",) if action else ("GET", "PATCH")
+        if request.method not in allowed:
+            return _not_allowed(request)
+        if registry == _EXAMPLE:
+            return self._example(request, run_id, action)
+        assert isinstance(registry, AcrRegistry)
+        runs = self._store.runs(registry)
+        run = runs.by_id.get(run_id.lower())
+        if run is None:
+            return _run_not_found(run_id, registry.name)
+        if action == "listlogsasurl":
+            return json_response(200, self._log_links(registry, run.run_id))
+        if action == "cancel":
+            return self._cancel(request, registry, runs, run_id)
+        if request.method == "PATCH":
+            return self._update(request, runs, run_id)
+        return Response(200, run.data)
+
+    # -- Runs_List ----------------------------------------------------------------------
+
+    def _list(self, request: Request, registry: AcrRegistry | str) -> Response:
+        query = request.query
+        top_text = query.get("$top", "")
+        top: int | None = None
+        if top_text != "":
+            try:
+                top = int(top_text)
+            except ValueError:
+                top = -1
+            if top < 0:
+                return arm_error(
+                    400,
+                    "InvalidQueryParameterValue",
+                    f"The value '{top_text}' of query parameter '$top' is invalid; "
+                    "it must be a non-negative integer.",
+                    target="$top",
+                )
+        try:
+            predicate = compile_filter(query.get("$filter"))
+        except FilterError as error:
+            return arm_error(
+                400,
+                "InvalidFilter",
+                f"Invalid $filter '{query.get('$filter')}': {error}.",
+                target="$filter",
+            )
+        if registry == _EXAMPLE:
+            return json_response(200, example_body("RunsList.json"))
+        assert isinstance(registry, AcrRegistry)
+        start, returned = 0, 0
+        token = query.get("$skipToken")
+        if token is not None:
+            decoded = _decode_token(token)
+            if decoded is None:
+                return arm_error(
+                    400,
+                    "InvalidQueryParameterValue",
+                    "The value of query parameter '$skipToken' is invalid.",
+                    target="$skipToken",
+                )
+            start, returned = decoded
+        limit = self._page_size if top is None else min(self._page_size, max(0, top - returned))
+        page, resume = _collect(self._store.runs(registry), predicate, start, limit)
+        returned += len(page)
+        body = b'{"value":[' + b",".join(page) + b"]"
+        if resume is not None and (top is None or returned < top):
+            link = self._next_link(request, _encode_token(resume, returned))
+            body += b',"nextLink":' + json_bytes(link)
+        return Response(200, body + b"}")
+
+    def _next_link(self, request: Request, token: str) -> str:
+        path = request.target.partition("?")[0]
+        params = [("api-version", request.query["api-version"])]
+        for key in ("$filter", "$top"):
+            if request.query.get(key):
+                params.append((key, request.query[key]))
+        params.append(("$skipToken", token))
+        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in params)
+        return f"{request.base_url}{path}?{query}"
+
+    # -- the example scope --------------------------------------------------------------
+
+    def _example(self, request: Request, run_id: str, action: str) -> Response:
+        if run_id.lower() != EXAMPLE_RUN_ID.lower():
+            return _run_not_found(run_id, EXAMPLE_REGISTRY)
+        if action == "listlogsasurl":
+            return json_response(200, example_body("RunsGetLogSasUrl.json"))
+        if action == "cancel":
+            return Response(200)  # RunsCancel.json: 200 with no body
+        if request.method == "PATCH":
+            changes = _parse_update(request)
+            if isinstance(changes, Response):
+                return changes
+            return json_response(200, example_body("RunsUpdate.json"))
+        return json_response(200, example_body("RunsGet.json"))
+
+    # -- Runs_Update / Runs_GetLogSasUrl / Runs_Cancel ----------------------------------
+
+    def _update(self, request: Request, runs: RegistryRuns, run_id: str) -> Response:
+        changes = _parse_update(request)
+        if isinstance(changes, Response):
+            return changes
+        with self._store.write_lock:
+            run = runs.by_id[run_id.lower()]
+            obj = run.obj()
+            props = obj["properties"]
+            props.update(changes)
+            run.replace({**obj, "systemData": _modified(obj, wall_ticks()), "properties": props})
+            return Response(200, run.data)
+
+    def _log_links(self, registry: AcrRegistry, run_id: str) -> dict[str, str]:
+        now = self._store.now
+        start = quote(arm_time(now - 300 * TICKS_PER_SECOND)[:19] + "Z", safe="")
+        expiry = quote(arm_time(now + 3600 * TICKS_PER_SECOND)[:19] + "Z", safe="")
+        sas = f"sv=2019-07-07&st={start}&se={expiry}&sr=b&sp=r&spr=https&sig=REDACTED-SANDBOX"
+        base = f"https://{registry.name}.blob.core.windows.net"
+        return {
+            "logLink": f"{base}/runlogs/{run_id}/rawtext.log?{sas}",
+            "logArtifactLink": f"{base}/runlogs/{run_id}/log-artifact.tar.gz?{sas}",
+        }
+
+    def _cancel(
+        self, request: Request, registry: AcrRegistry, runs: RegistryRuns, run_id: str
+    ) -> Response:
+        with self._store.write_lock:
+            run = runs.by_id[run_id.lower()]
+            obj = run.obj()
+            props = obj["properties"]
+            if props["status"] not in IN_PROGRESS:
+                # The swagger documents no code for this; 409 Conflict with a descriptive code
+                # is what ARM resource providers use for "not allowed in the current state".
+                return arm_error(
+                    409,
+                    "RunNotCancelable",
+                    f"Run '{props['runId']}' cannot be canceled because it has "
+                    f"already finished with status '{props['status']}'.",
+                    target="runId",
+                )
+            begun = parse_iso(props.get("startTime") or props["createTime"])
+            when = max(wall_ticks(), begun + TICKS_PER_SECOND)
+            props.update(
+                status="Canceled", finishTime=arm_time(when), lastUpdatedTime=arm_time(when)
+            )
+            run.replace({**obj, "systemData": _modified(obj, when), "properties": props})
+        operation = self._new_operation(registry, when)
+        version = request.query["api-version"]
+        base = (
+            f"{request.base_url}{self.prefix}/subscriptions/{registry.subscription_id}"
+            f"/providers/{_NAMESPACE}/locations/{registry.location}"
+        )
+        headers = [
+            ("Azure-AsyncOperation", f"{base}/operationStatuses/{operation}?api-version={version}"),
+            ("Location", f"{base}/operationResults/{operation}?api-version={version}"),
+            ("Retry-After", "0"),
+        ]
+        return Response(202, b"", headers)
+
+    def _new_operation(self, registry: AcrRegistry, when: int) -> str:
+        with self._operations_lock:
+            operation = guid(random.Random(f"op:{self._seed}:{len(self._operations)}"))
+            self._operations[operation] = {
+                "id": f"/subscriptions/{registry.subscription_id}/providers/{_NAMESPACE}"
+                f"/locations/{registry.location}/operationStatuses/{operation}",
+                "name": operation,
+                "status": "Succeeded",
+                "startTime": arm_time(when),
+                "endTime": arm_time(when),
+            }
+        return operation
+
+    def _operation(self, subscription: str, operation: str) -> Response:
+        record = self._operations.get(operation.lower())
+        if record is None or subscription.lower() not in record["id"].lower():
+            return arm_error(404, "ResourceNotFound", f"Operation '{operation}' was not found.")
+        return json_response(200, record)
+
+
+def _collect(
+    runs: RegistryRuns, predicate: Predicate | None, start: int, limit: int
+) -> tuple[list[bytes], int | None]:
+    """Up to ``limit`` matching runs from index ``start``, and where the next match is."""
+    items = runs.runs
+    page: list[bytes]
+    if predicate is None:
+        page = [run.data for run in items[start : start + limit]]
+        resume = start + limit
+        return page, resume if resume < len(items) and limit > 0 else None
+    page = []
+    index = start
+    while index < len(items):
+        run = items[index]
+        if predicate(run.fields):
+            if len(page) >= limit:
+                return page, index
+            page.append(run.data)
+        index += 1
+    return page, None
+
+
+def _encode_token(index: int, returned: int) -> str:
+    raw = json.dumps({"i": index, "n": returned}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> tuple[int, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        index, returned = int(data["i"]), int(data["n"])
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return None
+    return (index, returned) if index >= 0 and returned >= 0 else None
+
+
+def _parse_update(request: Request) -> dict[str, Any] | Response:
+    """The RunUpdateParameters of a PATCH body, or a 400 saying what is wrong."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError as error:
+        body, problem = None, f"the body is not valid JSON ({error})"
+    else:
+        problem = "the body must be a JSON object (RunUpdateParameters)"
+    if not isinstance(body, dict):
+        return arm_error(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: {problem}.",
+        )
+    changes: dict[str, Any] = {}
+    if "isArchiveEnabled" in body:
+        if not isinstance(body["isArchiveEnabled"], bool):
+            return arm_error(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: "
+                "'isArchiveEnabled' must be a boolean.",
+                target="isArchiveEnabled",
+            )
+        changes["isArchiveEnabled"] = body["isArchiveEnabled"]
+    return changes
+
+
+def _modified(obj: dict[str, Any], when: int) -> dict[str, Any]:
+    system = dict(obj.get("systemData") or {})
+    system.update(
+        lastModifiedBy=SANDBOX_USER, lastModifiedByType="User", lastModifiedAt=arm_time(when)
+    )
+    return system
+
+
+def _run_not_found(run_id: str, registry: str) -> Response:
+    return arm_error(
+        404, "ResourceNotFound", f"The run '{run_id}' was not found in registry '{registry}'."
+    )
+
+
+def _not_allowed(request: Request) -> Response:
+    return arm_error(
+        405,
+        "MethodNotAllowed",
+        f"The requested resource does not support http method '{request.method}'.",
+    )

@@ -1,0 +1,203 @@
+"""``Sandbox``: the three fake provider APIs served on a loopback port in a background thread."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from .acr_api import TOKEN as AZURE_TOKEN
+from .acr_api import AzureApi
+from .acr_data import AcrStore
+from .acr_scopes import REGISTRIES, example_scope
+from .airplane_api import TOKEN as AIRPLANE_TOKEN
+from .airplane_api import AirplaneApi
+from .airplane_tasks import TASKS
+from .databricks_api import TOKEN as DATABRICKS_TOKEN
+from .databricks_api import DatabricksApi
+from .databricks_data import CLEAN_ROOMS
+from .faults import Fault, FaultQueue
+from .router import Router
+from .server import SandboxServer
+from .timefmt import anchor, to_ticks
+
+PROVIDERS = ("azure", "databricks", "airplane")
+DEFAULT_PAGE_SIZE = {"azure": 100, "databricks": 100, "airplane": 50}
+
+
+class Sandbox:
+    """Offline fakes of ACR Tasks (ARM), Databricks clean rooms and Airplane, over real HTTP.
+
+    Data is deterministic for a given ``seed`` and ``now`` (the anchor; runs span the 30 days
+    before it). ``start()`` binds 127.0.0.1 (a free port unless ``port`` is given) and
+    returns at once; run data is generated in a background thread, and a request that
+    needs data not generated yet waits for it.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        now: datetime | None = None,
+        acr_runs: int = 5000,
+        databricks_runs: int = 1000,
+        airplane_runs: int = 2000,
+        latency: float = 0.0,
+        page_size: dict[str, int] | None = None,
+        port: int = 0,
+    ) -> None:
+        unknown = set(page_size or {}) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"page_size keys must be among {PROVIDERS}, not {sorted(unknown)}")
+        sizes = {**DEFAULT_PAGE_SIZE, **(page_size or {})}
+        self.seed = seed
+        self.now = anchor(now)
+        ticks = to_ticks(self.now)
+        self._acr = AcrStore(max(0, acr_runs), seed, ticks)
+        self._azure = AzureApi(self._acr, sizes["azure"], seed)
+        self._databricks = DatabricksApi(
+            max(0, databricks_runs), seed, ticks // 10_000, sizes["databricks"]
+        )
+        self._airplane = AirplaneApi(max(0, airplane_runs), seed, ticks // 10, sizes["airplane"])
+        self._faults = FaultQueue()
+        self._router = Router(
+            (self._azure, self._databricks, self._airplane), self._faults, latency
+        )
+        self._port = port
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, *, port: int | None = None) -> Sandbox:
+        """Serve on 127.0.0.1 (port 0 = any free port); does nothing if already running."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            server = SandboxServer(
+                ("127.0.0.1", self._port if port is None else port), self._router
+            )
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"runs-pandas-sandbox:{server.server_address[1]}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+        threading.Thread(target=self._warm, name="runs-pandas-sandbox-warm", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; does nothing if not running."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is not None:
+            server.close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def _warm(self) -> None:
+        """Generate and pre-serialise all data while the server is already answering."""
+        for registry in REGISTRIES:
+            if self._server is None:
+                return
+            self._acr.runs(registry)
+        self._databricks.warm()
+        self._airplane.warm()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is currently serving."""
+        return self._server is not None
+
+    # -- addresses ----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the running server."""
+        server = self._server
+        if server is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Base URL of each provider API."""
+        url = self.url
+        return {
+            "azure": f"{url}/azure",
+            "databricks": f"{url}/databricks",
+            "airplane": f"{url}/airplane/v0",
+        }
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        """The credential each provider accepts."""
+        return {"azure": AZURE_TOKEN, "databricks": DATABRICKS_TOKEN, "airplane": AIRPLANE_TOKEN}
+
+    def scopes(self) -> dict[str, list[dict[str, str]]]:
+        """The valid request scopes of each provider (the official ACR example scope last)."""
+        return {
+            "azure": [registry.scope() for registry in REGISTRIES] + [example_scope()],
+            "databricks": [room.scope() for room in CLEAN_ROOMS],
+            "airplane": [task.scope() for task in TASKS],
+        }
+
+    # -- behaviour knobs ----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, path with query) of every request received, oldest first (live list)."""
+        return self._router.requests
+
+    @property
+    def latency(self) -> float:
+        """Seconds slept before answering each request."""
+        return self._router.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._router.latency = max(0.0, float(seconds))
+
+    def inject(self, fault: Fault) -> None:
+        """Queue a fault for the next matching requests."""
+        self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Drop all pending faults."""
+        self._faults.clear()
+
+    def __repr__(self) -> str:
+        where = self.url if self.running else "stopped"
+        return f"Sandbox(seed={self.seed}, now={self.now.isoformat()}, {where})"
+
+
+_shared: Sandbox | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Sandbox:
+    """A process-wide running Sandbox with default data, created on first use, stopped at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Sandbox()
+            atexit.register(_shared.stop)
+        return _shared.start()

@@ -1,0 +1,114 @@
+"""%%runsql and %runsql driven through an in-process IPython shell against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import runs_pandas as rp
+from runs_pandas.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def ip(sandbox: Sandbox) -> Iterator[InteractiveShell]:
+    shell = InteractiveShell.instance()
+    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)))
+    shell.run_line_magic("load_ext", "runs_pandas")
+    shell.user_ns["sb"] = sandbox
+    yield shell
+    rp.set_default_session(None)
+    shell.user_ns.clear()
+
+
+def cell(ip: InteractiveShell, line: str, body: str):
+    return ip.run_cell_magic("runsql", line, body)
+
+
+def scope(sandbox: Sandbox) -> dict:
+    return sandbox.scopes()["azure"][0]
+
+
+def test_cell_magic_returns_a_frame_and_name_stores_it(ip: InteractiveShell) -> None:
+    frame = cell(ip, "", "SELECT status, count(*) AS n FROM airplane.runs.runs GROUP BY status")
+    assert isinstance(frame, pd.DataFrame) and frame["n"].sum() > 0
+    assert cell(ip, "counts <<", "SELECT count(*) AS n FROM airplane.runs.runs") is None
+    assert int(ip.user_ns["counts"]["n"][0]) == int(frame["n"].sum())
+
+
+def test_line_magic_assigns(ip: InteractiveShell) -> None:
+    ip.run_cell("df = %runsql SELECT id, status FROM airplane.runs.runs LIMIT 3")
+    assert list(ip.user_ns["df"].columns) == ["id", "status"] and len(ip.user_ns["df"]) == 3
+
+
+def test_placeholders_come_from_notebook_variables(ip: InteractiveShell, sandbox: Sandbox) -> None:
+    s = scope(sandbox)
+    ip.user_ns.update(sub=s["subscriptionId"], rg=s["resourceGroupName"], reg=s["registryName"])
+    frame = cell(ip, "", "SELECT DISTINCT registryName FROM azure.container_registry.runs "
+                         "WHERE subscriptionId = :sub AND resourceGroupName = :rg AND registryName = :reg")
+    assert list(frame["registryName"]) == [s["registryName"]]
+
+
+def test_errors_are_usage_errors_with_the_query_message(ip: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match="subscriptionId") as info:
+        cell(ip, "", "SELECT * FROM azure.container_registry.runs WHERE registryName = 'contosobuilds'")
+    with pytest.raises(rp.MissingParamError) as direct:
+        rp.query("SELECT * FROM azure.container_registry.runs WHERE registryName = 'contosobuilds'")
+    assert str(info.value) == str(direct.value)
+    with pytest.raises(UsageError, match="placeholder"):
+        cell(ip, "", "SELECT * FROM airplane.runs.runs WHERE id = :nope")
+    with pytest.raises(UsageError, match="unknown option"):
+        cell(ip, "--bogus", "SHOW PROVIDERS")
+
+
+def test_cell_failure_is_reported_by_run_cell(ip: InteractiveShell) -> None:
+    result = ip.run_cell("%%runsql\nSELECT * FROM airplane.runs.runz")
+    assert not result.success and isinstance(result.error_in_exec, UsageError)
+
+
+def test_dry_run_option_sends_nothing(ip: InteractiveShell, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    frame = cell(ip, "--dry-run", "SELECT * FROM airplane.runs.runs")
+    assert len(sandbox.requests) == before
+    assert frame.loc[0, "url"].startswith(sandbox.url) and "tkn_sandbox" not in frame.to_string()
+
+
+def test_no_display_and_limit(ip: InteractiveShell) -> None:
+    assert cell(ip, "--no-display", "SHOW PROVIDERS") is None
+    frame = cell(ip, "--limit 2", "SELECT id FROM airplane.runs.runs")
+    data, _ = ip.display_formatter.format(frame)
+    assert "showing the first 2" in data["text/html"] and "requests" in data["text/html"]
+    assert f"{len(frame):,} rows" in data["text/plain"]
+
+
+def test_display_says_rows_requests_and_time(ip: InteractiveShell) -> None:
+    frame = cell(ip, "", "SELECT id FROM airplane.runs.runs")
+    data, _ = ip.display_formatter.format(frame)
+    assert f"{len(frame):,} rows" in data["text/html"] and " s" in data["text/html"]
+    assert "display truncated" in data["text/html"]
+    plain = pd.DataFrame({"a": [1]})
+    assert "runs-pandas-footer" not in ip.display_formatter.format(plain)[0]["text/html"]
+
+
+def test_config_lists_and_sets_settings(ip: InteractiveShell) -> None:
+    ip.run_line_magic("config", "RunsSql.display_limit = 7")
+    ip.run_line_magic("config", "RunsSql.concurrency = 3")
+    assert rp.default_session().settings.display_limit == 7
+    assert rp.default_session().settings.concurrency == 3
+    magics = ip.magics_manager.registry["RunsSql"]
+    assert {"display_limit", "concurrency", "timeout", "retries", "cache_ttl"} <= set(magics.trait_names())
+
+
+def test_sandbox_option_uses_the_offline_apis(ip: InteractiveShell) -> None:
+    frame = cell(ip, "--sandbox", "SELECT count(*) AS n FROM airplane.runs.runs")
+    assert int(frame["n"][0]) > 0
+
+
+def test_form_option_makes_a_field_per_placeholder(ip: InteractiveShell) -> None:
+    form = cell(ip, "--form", 'SELECT * FROM airplane.runs.runs WHERE "limit" = :n AND taskID = :task')
+    assert set(form.fields) == {"n", "task"}
