@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from runs_pandas import accessor as _accessor  # noqa: F401  registers df.runs
 from runs_pandas.errors import (
     ApiError,
     AuthError,
@@ -23,8 +24,6 @@ from runs_pandas.errors import (
     UnknownResourceError,
 )
 from runs_pandas.session import Session, Settings, default_session, set_default_session
-
-from runs_pandas import accessor as _accessor  # noqa: E402,F401  registers df.runs
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -175,7 +175,7 @@ def fetch(
                 if result.error is None:
                     session.remember((jobs[index][0], jobs[index][1].url), result)
             out.requests = sender.sent
-            for rid, cs in calls.items():
+            for rid in calls:
                 resource = catalog().resource(rid)
                 picked = [(call, results[i]) for i, (call, _) in enumerate(jobs) if call.resource.id == rid]
                 out.tables[rid] = _table(resource.fields, picked)

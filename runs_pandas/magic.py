@@ -74,16 +74,18 @@ class RunsSql(Magics):
 
         %%runsql [name <<] [--sandbox] [--dry-run] [--form] [--limit N] [--no-display]
         """
+        assert self.shell is not None, "the magic runs inside IPython"
+        shell = self.shell
         options, sql = parse_line(line, cell)
         if not sql.strip():
             raise UsageError("%runsql needs a SQL statement, e.g. %runsql SHOW PROVIDERS")
-        namespace = {**self.shell.user_ns, **(local_ns or {})} if self.shell else dict(local_ns or {})
+        namespace = {**shell.user_ns, **(local_ns or {})}
         session = self.session(options["sandbox"])
         if options["form"]:
             from runs_pandas.widgets import sql_form
 
             target = options["name"] or "result"
-            return sql_form(sql, session=session, result=target, namespace=self.shell.user_ns)
+            return sql_form(sql, session=session, result=target, namespace=shell.user_ns)
         params = {name: namespace[name] for name in placeholders(sql) if name in namespace}
         missing = [name for name in placeholders(sql) if name not in namespace]
         if missing:
@@ -97,14 +99,14 @@ class RunsSql(Magics):
             frame = query(sql, params, session, dry_run=options["dry_run"])
         except IncompleteFetchError as exc:
             keep = options["name"] or PARTIAL
-            self.shell.user_ns[keep] = exc.frame
+            shell.user_ns[keep] = exc.frame
             raise UsageError(f"{exc}\nThe partial result is kept in the variable {keep!r}.") from None
         except RunsError as exc:
             raise UsageError(str(exc)) from None
         if options["limit"] is not None:
             frame.attrs.setdefault("runs_pandas", {})["display_limit"] = options["limit"]
         if options["name"]:
-            self.shell.user_ns[options["name"]] = frame
+            shell.user_ns[options["name"]] = frame
             return None
         if options["no_display"]:
             return None

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,13 +30,13 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(validate_assignment=True)
 
-    concurrency: int = Field(32, ge=1, le=256, description="requests in flight at once")
-    timeout: float = Field(30.0, gt=0, description="seconds to wait for one response")
-    retries: int = Field(4, ge=0, le=20, description="extra tries for 429, 502-504, drops")
-    retry_budget: float = Field(60.0, ge=0, description="seconds all retries of one request may take")
-    display_limit: int = Field(50, ge=1, description="rows the magic displays")
-    cache_ttl: float = Field(0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
-    progress: bool = Field(True, description="show a progress bar on long fetches")
+    concurrency: int = Field(default=32, ge=1, le=256, description="requests in flight at once")
+    timeout: float = Field(default=30.0, gt=0, description="seconds to wait for one response")
+    retries: int = Field(default=4, ge=0, le=20, description="extra tries for 429, 502-504, drops")
+    retry_budget: float = Field(default=60.0, ge=0, description="seconds all retries of one request may take")
+    display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
+    cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
+    progress: bool = Field(default=True, description="show a progress bar on long fetches")
 
     def limits(self) -> Limits:
         return Limits(
@@ -126,7 +126,7 @@ class Session:
             self._client.close()
             self._client = None
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PydanticField, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as PydanticField
 
 
 class FieldType(StrEnum):

@@ -92,7 +92,7 @@ def _azure_identity_token(scope: str) -> str | None:
         return None
     try:
         return str(DefaultAzureCredential().get_token(scope).token)
-    except Exception as exc:  # azure-identity raises its own tree; report it as ours
+    except Exception as exc:  # noqa: BLE001  azure-identity has its own error tree
         raise AuthError(f"azure-identity could not get a token for {scope}: {exc}") from None
 
 

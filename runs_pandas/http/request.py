@@ -114,7 +114,7 @@ def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
             return value.isoformat().replace("+00:00", "Z")
         text = str(value)
         try:
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
+            datetime.fromisoformat(text)
         except ValueError:
             raise ParamError(
                 f"{where} must be an RFC 3339 date-time like 2024-05-01T00:00:00Z, got {text!r}"

@@ -7,9 +7,10 @@ The query is only read here, never rewritten: DuckDB later runs the user's text 
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlglot
 from sqlglot import exp
@@ -55,13 +56,13 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         return Statement("describe", text, None)
     try:
         tree: exp.Expression | None = _parse(text, "duckdb")
-    except QueryError as error:
+    except QueryError:
         # DuckDB reads more than sqlglot does (PIVOT, some functions): name the resources
         # from the tokens and let DuckDB judge the rest; nothing can be pushed down then.
         tree = None
         references = _token_references(text, catalog)
         if not references or not _duckdb_reads(duckdb_text(text)):
-            raise error
+            raise
     names = placeholders(text)
     values = dict(params or {})
     missing = [name for name in names if name not in values]
@@ -135,7 +136,7 @@ def _parse(text: str, dialect: str) -> exp.Expression:
     statements = [t for t in trees if t is not None]
     if len(statements) != 1:
         raise QueryError(f"write one statement per query, got {len(statements)}")
-    return statements[0]
+    return cast(exp.Expression, statements[0])
 
 
 def placeholders(text: str) -> list[str]:
@@ -164,7 +165,7 @@ def _placeholder_spans(text: str) -> list[tuple[str, int, int]]:
     except TokenError:
         return []
     spans = []
-    for colon, name in zip(tokens, tokens[1:]):
+    for colon, name in itertools.pairwise(tokens):
         if (
             colon.token_type is TokenType.COLON
             and name.start == colon.end + 1
@@ -218,7 +219,7 @@ def _conditions(
     found: dict[str, list[Any]] = {}
     for predicate in predicates:
         for conjunct in predicate.flatten() if isinstance(predicate, exp.And) else [predicate]:
-            column, values = _pin(conjunct, params)
+            column, values = _pin(cast(exp.Expression, conjunct), params)
             if column is None or column.name.lower() not in names:
                 continue
             if column.table and column.table.lower() not in qualifiers:

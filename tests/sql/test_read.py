@@ -1,0 +1,80 @@
+"""Reading SQL: placeholders, pushdown forms, method choice, and what is left to DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from runs_pandas.catalog import catalog
+from runs_pandas.errors import MissingParamError, QueryError
+from runs_pandas.sql.plan import plan
+from runs_pandas.sql.read import duckdb_text, placeholders, read
+
+ACR = "azure.container_registry.runs"
+
+
+def conditions(sql: str, params: dict | None = None) -> dict:
+    return read(sql, catalog(), params).references[0].conditions
+
+
+def test_placeholders_become_duckdb_parameters_and_nothing_else_changes() -> None:
+    sql = "SELECT x::int, ':no' AS s FROM t WHERE a = :a AND b IN (:b, :a) -- :c"
+    assert placeholders(sql) == ["a", "b"]
+    assert duckdb_text(sql) == "SELECT x::int, ':no' AS s FROM t WHERE a = $a AND b IN ($b, $a) -- :c"
+
+
+def test_equality_in_lists_and_placeholder_lists_are_pushed_down() -> None:
+    got = conditions(f"SELECT * FROM {ACR} WHERE subscriptionId = 's' AND 'g' = resourceGroupName "
+                     "AND registryName IN ('a', :b) AND status = 'Failed'", {"b": "bb"})
+    assert got == {"subscriptionId": ["s"], "resourceGroupName": ["g"], "registryName": ["a", "bb"]}
+    got = conditions(f"SELECT * FROM {ACR} r WHERE r.registryName IN :regs", {"regs": ["x", "y"]})
+    assert got == {"registryName": ["x", "y"]}
+
+
+def test_predicates_under_or_are_not_pushed_down() -> None:
+    got = conditions(f"SELECT * FROM {ACR} WHERE registryName = 'a' OR registryName = 'b'")
+    assert got == {}
+
+
+def test_fan_out_is_the_product_of_pinned_values() -> None:
+    statement = read(f"SELECT * FROM {ACR} WHERE subscriptionId = 's' AND resourceGroupName IN ('g1', 'g2') "
+                     "AND registryName IN ('r1', 'r2', 'r3')", catalog())
+    calls = plan(statement.references, catalog())[ACR]
+    assert len(calls) == 6 and {c.method.name for c in calls} == {"Runs_List"}
+
+
+def test_the_most_specific_method_is_chosen() -> None:
+    statement = read("SELECT * FROM airplane.runs.runs WHERE id = 'run1'", catalog())
+    assert plan(statement.references, catalog())["airplane.runs.runs"][0].method.name == "getRun"
+    statement = read("SELECT * FROM airplane.runs.runs WHERE taskID = 't'", catalog())
+    assert plan(statement.references, catalog())["airplane.runs.runs"][0].method.name == "listRuns"
+
+
+def test_missing_params_name_resource_method_and_given() -> None:
+    statement = read("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = 'x'", catalog())
+    with pytest.raises(MissingParamError) as info:
+        plan(statement.references, catalog())
+    assert info.value.missing == ["deployment_name"] and info.value.given == ["clean_room_name"]
+    assert info.value.method == "list"
+
+
+def test_a_placeholder_without_a_value_is_an_error() -> None:
+    with pytest.raises(QueryError, match=":nope"):
+        read("SELECT * FROM airplane.runs.runs WHERE id = :nope", catalog(), {})
+
+
+def test_two_part_names_suggest_the_three_part_id() -> None:
+    with pytest.raises(QueryError, match="azure.container_registry.runs"):
+        read("SELECT * FROM container_registry.runs", catalog())
+
+
+def test_sql_only_duckdb_reads_still_finds_resources() -> None:
+    statement = read("PIVOT airplane.runs.runs ON status USING count(*)", catalog())
+    assert [r.resource.id for r in statement.references] == ["airplane.runs.runs"]
+
+
+def test_exec_show_and_describe_kinds() -> None:
+    assert read("/*+ AWAIT */ EXEC airplane.runs.runs.getRun @id='x'", catalog()).kind == "exec"
+    assert read("show providers", catalog()).kind == "show"
+    assert read("DESCRIBE airplane.runs.runs", catalog()).kind == "describe"
+    with pytest.raises(QueryError, match="empty"):
+        read("  ;", catalog())
