@@ -162,7 +162,7 @@ def fetch(
             todo = []
             results: dict[int, Series] = {}
             for index, (call, request) in enumerate(jobs):
-                hit = session.cached((call, request.url))
+                hit = session.cached(_cache_key(call, request))
                 if hit is not None:
                     results[index] = hit
                 else:
@@ -173,7 +173,7 @@ def fetch(
             for index, result in zip(todo, series):
                 results[index] = result
                 if result.error is None:
-                    session.remember((jobs[index][0], jobs[index][1].url), result)
+                    session.remember(_cache_key(*jobs[index]), result)
             out.requests = sender.sent
             for rid in calls:
                 resource = catalog().resource(rid)
@@ -186,6 +186,10 @@ def fetch(
     finally:
         progress.close()
     return out
+
+
+def _cache_key(call: Call, request: Request) -> tuple[str, str, str]:
+    return (call.resource.id, call.method.name, request.url)
 
 
 def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:

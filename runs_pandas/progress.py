@@ -15,7 +15,9 @@ from runs_pandas.http import Request
 class Progress:
     """Counts pages and rows per resource while a query fetches."""
 
-    def __init__(self, enabled: bool, total_series: int, delay: float = 0.5) -> None:
+    def __init__(
+        self, enabled: bool, total_series: int, delay: float = 0.5, **bar_options: Any
+    ) -> None:
         self.pages: dict[str, int] = {}
         self.rows: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -24,7 +26,13 @@ class Progress:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(
-                total=None, unit=" pages", desc="fetching", delay=delay, leave=False, dynamic_ncols=True
+                total=None,
+                unit=" pages",
+                desc=f"fetching {total_series} series" if total_series > 1 else "fetching",
+                delay=delay,
+                leave=False,
+                dynamic_ncols=True,
+                **bar_options,
             )
 
     def __call__(self, request: Request, rows: int) -> None:
@@ -32,12 +40,17 @@ class Progress:
             self.pages[request.resource] = self.pages.get(request.resource, 0) + 1
             self.rows[request.resource] = self.rows.get(request.resource, 0) + rows
             if self._bar is not None:
-                self._bar.update(1)
                 self._bar.set_postfix_str(
-                    ", ".join(f"{r.split('.')[-2]}.{r.split('.')[-1]}: {n} rows" for r, n in self.rows.items()),
+                    ", ".join(f"{_short(r)}: {n:,} rows" for r, n in self.rows.items()),
                     refresh=False,
                 )
+                self._bar.update(1)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def _short(resource: str) -> str:
+    """`azure.container_registry.runs` -> `container_registry.runs`: enough on one line."""
+    return resource.split(".", 1)[-1]
