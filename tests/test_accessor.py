@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -13,7 +14,6 @@ import pandas as pd
 import pytest
 
 import runs_pandas
-from runs_pandas import accessor
 from runs_pandas.accessor import NORMALIZED_COLUMNS, STATUSES
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import MissingParamError, QueryError
@@ -472,7 +472,9 @@ def test_timeline_on_a_stack_and_its_cap(
     fig = frames[DATABRICKS].runs.timeline(by="notebook_name")
     assert len(fig.axes[0].get_yticklabels()) == frames[DATABRICKS]["notebook_name"].nunique()
 
-    monkeypatch.setattr(accessor, "TIMELINE_CAP", 50)
+    monkeypatch.setattr(
+        importlib.import_module("runs_pandas.analysis.timeline"), "TIMELINE_CAP", 50
+    )
     fig = frames[AIRPLANE].runs.timeline(by="taskID")
     total = int(frames[AIRPLANE][["activeAt", "createdAt"]].notna().any(axis=1).sum())
     assert len(fig.axes[0].patches) == 50

@@ -1,0 +1,75 @@
+"""A frame's rows as request params: scopes for `fetch`, one param set per row for `exec`.
+
+Columns named like a method's params give each row's values (missing cells are not
+sent); fixed params apply to every row and win over a column of that name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from runs_pandas.analysis.cells import first, missing, text
+
+if TYPE_CHECKING:
+    from runs_pandas.catalog.models import Resource
+
+RUN_ID_PARAMS = ("id", "runid", "run_id")  # EXEC params filled from the run id column
+
+__all__ = ["exec_params", "fetch_scopes"]
+
+
+def fetch_scopes(
+    frame: pd.DataFrame, resource: str, fixed: Mapping[str, Any]
+) -> tuple[Resource, list[dict[str, Any]]]:
+    """The resource `resource` names, and one scope per row from its SELECT params."""
+    from runs_pandas.catalog import catalog
+
+    found = catalog().resource(resource)
+    names = {p.name for m in found.methods_for("select") for p in m.params}
+    taken = [c for c in frame.columns if c in names and c not in fixed]
+    return found, [{**row, **fixed} for row in _rows(frame, taken)]
+
+
+def exec_params(
+    frame: pd.DataFrame, resource: Resource, method: str, fixed: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """One param set per row for the EXEC `method`.
+
+    A run-id param the frame lacks (Airplane `cancelRun`'s `runID`) is taken from the run
+    id column.
+    """
+    called = resource.method(method)
+    params = [p.name for p in called.params] if called is not None else []
+    taken = [c for c in frame.columns if c in params and c not in fixed]
+    rows = _rows(frame, taken)
+    run_ids = _run_ids(frame, resource)
+    for name in params:
+        if run_ids is None or name in taken or name in fixed:
+            continue
+        if name.lower() in RUN_ID_PARAMS:  # e.g. Airplane cancelRun's runID from `id`
+            for row, value in zip(rows, run_ids):
+                if not missing(value):
+                    row[name] = value
+    return [{**row, **fixed} for row in rows]
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[Hashable]) -> list[dict[str, Any]]:
+    """One dict per row of the given columns, as plain Python values, missing cells left out."""
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    lists = [frame[c].tolist() for c in columns]
+    return [
+        {str(c): v for c, v in zip(columns, values) if not missing(v)} for values in zip(*lists)
+    ]
+
+
+def _run_ids(frame: pd.DataFrame, resource: Resource) -> list[Any] | None:
+    """Each row's run id (from the RunShape's columns or a normalized run_id), if any."""
+    names = [*(resource.runs.run_id if resource.runs else ()), "run_id"]
+    present = [n for n in names if n in frame.columns]
+    if not present:
+        return None
+    return first(frame.reset_index(drop=True), present, text, "str").tolist()
