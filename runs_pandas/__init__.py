@@ -2,7 +2,7 @@
 
     >>> import runs_pandas as rp
     >>> rp.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY status",
-    ...          session=rp.Session(sandbox=True))  # doctest: +SKIP
+    ...          session=rp.Session(sandbox=True))
 
 In Jupyter: `%load_ext runs_pandas`, then `%%runsql`. Heavy modules (duckdb, ipywidgets)
 load on first use, not on import.
@@ -21,6 +21,7 @@ from runs_pandas.errors import (
     ParamError,
     QueryError,
     RunsError,
+    UnauthorizedError,
     UnknownResourceError,
 )
 from runs_pandas.session import Session, Settings, default_session, set_default_session
@@ -41,6 +42,7 @@ __all__ = [
     "RunsError",
     "Session",
     "Settings",
+    "UnauthorizedError",
     "UnknownResourceError",
     "__version__",
     "default_session",

@@ -55,7 +55,7 @@ class RunsAccessor:
         Columns named like the resource's params give each row's values (others are
         ignored); keyword params apply to every row and win over a column of that name.
 
-        >>> pd.DataFrame(sb.scopes()["azure"]).runs.fetch("azure.container_registry.runs")  # doctest: +SKIP
+        >>> pd.DataFrame(sb.scopes()["azure"]).runs.fetch("azure.container_registry.runs")
         """
         from runs_pandas.engine import fetch_frame
         from runs_pandas.errors import MissingParamError
@@ -85,7 +85,7 @@ class RunsAccessor:
         keyword params apply to every row and win over a column. A run-id param the frame
         lacks (Airplane `cancelRun`'s `runID`) is taken from the run id column.
 
-        >>> failed.runs.exec("Runs_Cancel", dry_run=True)  # doctest: +SKIP
+        >>> failed.runs.exec("Runs_Cancel", dry_run=True)
         """
         from runs_pandas.actions import exec_rows
         from runs_pandas.session import default_session

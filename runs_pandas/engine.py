@@ -46,7 +46,7 @@ def query(
     """Run a runs_pandas SQL statement and return a pandas DataFrame.
 
     >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
-    ...       session=Session(sandbox=True))  # doctest: +SKIP
+    ...       session=Session(sandbox=True))
     """
     session = session or default_session()
     params = dict(params or {})

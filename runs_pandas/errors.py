@@ -7,6 +7,7 @@
     │       └── MissingParamError  required parameters not given (names each, and those given)
     ├── AuthError                no credentials for a provider, or they were refused
     ├── ApiError                 the API answered with an error (status, code, message, URL)
+    │   └── UnauthorizedError      401/403: the provider refused the credentials (also an AuthError)
     └── IncompleteFetchError     some requests failed; carries the rows already fetched
 
 Messages say what went wrong, where, and what is accepted. None holds a secret.
@@ -83,6 +84,10 @@ class ApiError(RunsError):
         status_text = f"HTTP {status}" if status is not None else "no response"
         code_text = f" {code}" if code else ""
         super().__init__(f"{method}: {status_text}{code_text}: {message} [{url}]")
+
+
+class UnauthorizedError(ApiError, AuthError):
+    """The provider refused the credentials (HTTP 401 or 403)."""
 
 
 class IncompleteFetchError(RunsError):

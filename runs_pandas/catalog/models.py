@@ -79,6 +79,7 @@ class Param(_Model):
     min_length: int | None = None
     max_length: int | None = None
     column: bool = True  # a pushed-down value becomes a column of the result
+    default_env: str | None = None  # an environment variable that fills it when not given
 
 
 class Paginator(_Model):
@@ -140,12 +141,12 @@ class Method(_Model):
 
     @property
     def required(self) -> list[Param]:
-        """Params the user must give (those with a default are filled in)."""
-        return [p for p in self.params if p.required and p.default is None]
+        """Params the user must give (those with a default, here or in the environment, are filled in)."""
+        return [p for p in self.params if p.required and not _has_default(p)]
 
     @property
     def optional(self) -> list[Param]:
-        return [p for p in self.params if not (p.required and p.default is None)]
+        return [p for p in self.params if not (p.required and not _has_default(p))]
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -254,6 +255,12 @@ class Provider(_Model):
             if resource.provider != self.name:
                 raise ValueError(f"resource {resource.id!r} is not under provider {self.name!r}")
         return self
+
+
+def _has_default(param: Param) -> bool:
+    import os
+
+    return param.default is not None or bool(param.default_env and os.environ.get(param.default_env))
 
 
 def _holes(template: str) -> set[str]:

@@ -1,7 +1,7 @@
 """HTTP: requests built from the catalog, credentials, paging, retries, concurrency."""
 
 from runs_pandas.http.auth import Credentials, same_origin
-from runs_pandas.http.client import Limits, Response, Sender, Series, UnauthorizedError, redact
+from runs_pandas.http.client import Limits, Response, Sender, Series, redact
 from runs_pandas.http.request import Request, build_request, check_value
 
 __all__ = [
@@ -11,7 +11,6 @@ __all__ = [
     "Response",
     "Sender",
     "Series",
-    "UnauthorizedError",
     "build_request",
     "check_value",
     "redact",

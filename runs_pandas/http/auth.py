@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -25,6 +26,7 @@ class Credentials:
     def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
         self._given = {name: SecretStr(value) for name, value in (secrets or {}).items()}
         self._resolved: dict[str, SecretStr] = {}
+        self._azure: Any = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -45,15 +47,39 @@ class Credentials:
         with self._lock:
             if provider.name in self._given:
                 return self._given[provider.name]
-            if provider.name not in self._resolved:
-                for source in provider.auth.sources:
-                    found = _from_source(source)
-                    if found:
-                        self._resolved[provider.name] = SecretStr(found)
-                        break
-                else:
-                    raise AuthError(_missing_message(provider))
-            return self._resolved[provider.name]
+            if provider.name in self._resolved:
+                return self._resolved[provider.name]
+            for source in provider.auth.sources:
+                if source.type == "azure_identity":
+                    token = self._azure_token(provider, source)
+                    if token:
+                        return SecretStr(token)  # not kept: azure-identity refreshes it
+                    continue
+                found = _from_source(source)
+                if found:
+                    self._resolved[provider.name] = SecretStr(found)
+                    return self._resolved[provider.name]
+            raise AuthError(_missing_message(provider))
+
+    def _azure_token(self, provider: Provider, source: CredentialSource) -> str | None:
+        """A current token from DefaultAzureCredential, for the endpoint in use.
+
+        The credential object is kept (it caches and refreshes tokens), the token is not:
+        a notebook open for hours keeps working. A sovereign cloud's endpoint
+        (RUNS_PANDAS_AZURE_ENDPOINT) asks for a token for that cloud.
+        """
+        if self._azure is None:
+            try:
+                from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+            except ImportError:
+                return None
+            self._azure = DefaultAzureCredential()
+        endpoint = os.environ.get(provider.endpoint_env)
+        scope = f"{endpoint.rstrip('/')}/.default" if endpoint else source.scope
+        try:
+            return str(self._azure.get_token(scope or "https://management.azure.com/.default").token)
+        except Exception as exc:  # noqa: BLE001  azure-identity has its own error tree
+            raise AuthError(f"azure-identity could not get a token for {scope}: {exc}") from None
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -67,8 +93,6 @@ def _from_source(source: CredentialSource) -> str | None:
         return os.environ.get(source.env or "") or None
     if source.type == "databrickscfg":
         return _databrickscfg_token()
-    if source.type == "azure_identity":
-        return _azure_identity_token(source.scope or "https://management.azure.com/.default")
     return None
 
 
@@ -83,17 +107,6 @@ def _databrickscfg_token() -> str | None:
     if profile != "DEFAULT" and not parser.has_section(profile):
         return None
     return parser.get(profile, "token", fallback=None)
-
-
-def _azure_identity_token(scope: str) -> str | None:
-    try:
-        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return str(DefaultAzureCredential().get_token(scope).token)
-    except Exception as exc:  # noqa: BLE001  azure-identity has its own error tree
-        raise AuthError(f"azure-identity could not get a token for {scope}: {exc}") from None
 
 
 def _missing_message(provider: Provider) -> str:

@@ -18,7 +18,7 @@ import httpx
 import tenacity
 
 from runs_pandas.catalog import Method, Provider
-from runs_pandas.errors import ApiError, AuthError
+from runs_pandas.errors import ApiError, UnauthorizedError
 from runs_pandas.http.auth import Credentials, same_origin
 from runs_pandas.http.paging import next_request, rows_of
 from runs_pandas.http.request import Request
@@ -28,10 +28,6 @@ MAX_PAGES = 100_000
 _SECRET_QUERY = ("sig", "token", "key", "secret", "code", "password", "skoid", "sktid")
 
 OnPage = Callable[[Request, int], None]
-
-
-class UnauthorizedError(ApiError, AuthError):
-    """The provider refused the credentials (HTTP 401 or 403)."""
 
 
 @dataclass

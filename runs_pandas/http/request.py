@@ -7,6 +7,7 @@ that cannot be valid are refused before anything is sent.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from collections.abc import Mapping
@@ -66,6 +67,8 @@ def build_request(
     for param in method.params:
         if param.name in args and args[param.name] is not None:
             values[param.name] = check_value(resource, method, param, args[param.name])
+        elif param.default_env and os.environ.get(param.default_env):
+            values[param.name] = check_value(resource, method, param, os.environ[param.default_env])
         elif param.default is not None:
             values[param.name] = param.default
     base = endpoint or _base_url(provider, method, values, resource)
@@ -123,7 +126,9 @@ def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
     if param.type == "object":
         return value
     text = value.isoformat() if isinstance(value, datetime) else str(value)
-    if param.location in ("path", "host") and (text in ("", ".", "..") or "/" in text):
+    if param.location in ("path", "host") and text in ("", ".", ".."):
+        raise ParamError(f"{where} cannot be {text!r}: it must be a name")
+    if param.location == "path" and "/" in text:
         raise ParamError(f"{where} cannot be {text!r}: it must be one name, without '/'")
     if any(ord(ch) < 32 for ch in text):
         raise ParamError(f"{where} contains control characters")

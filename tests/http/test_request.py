@@ -83,3 +83,16 @@ def test_body_params_go_in_the_json_body() -> None:
     request = build_request(catalog().provider("airplane"), resource.id, resource.method("cancelRun"), {"runID": "run1"})
     assert request.verb == "POST" and request.json == {"runID": "run1"}
     assert request.url == "https://api.airplane.dev/v0/runs/cancel"
+
+
+def test_databricks_host_comes_from_databricks_host_when_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-7.8.azuredatabricks.net")
+    assert dbx(clean_room_name="cr").url == "https://adb-7.8.azuredatabricks.net/api/2.0/clean-rooms/cr/runs"
+    method = catalog().resource("databricks_workspace.cleanrooms.task_runs").method("list")
+    assert [p.name for p in method.required] == ["clean_room_name"]
+
+
+def test_a_full_https_host_is_accepted() -> None:
+    assert dbx(deployment_name="https://dbc-9.cloud.databricks.com", clean_room_name="cr").url.startswith(
+        "https://dbc-9.cloud.databricks.com/api/2.0/"
+    )
