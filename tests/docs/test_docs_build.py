@@ -26,10 +26,14 @@ RESOURCES = sorted(catalog().resources)
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for module in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python"):
-        pytest.importorskip(
-            module, reason="the docs extra is not installed: pip install -e '.[docs]'"
-        )
+    import importlib.util
+
+    missing = [
+        module
+        for module in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
+        if importlib.util.find_spec(module) is None
+    ]
+    assert not missing, f"the docs extra is not installed ({missing}): pip install -e '.[docs]'"
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     done = subprocess.run(
