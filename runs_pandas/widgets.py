@@ -4,8 +4,8 @@ A form only gathers values and writes a statement of `:placeholders`; running it
 to `runs_pandas.engine.query()`, so a form can do nothing a query cannot, and no value is
 ever pasted into SQL text.
 
-    >>> runs_pandas.form("airplane.runs.runs")              
-    >>> runs_pandas.form("airplane.runs.runs.cancelRun")    
+    >>> runs_pandas.form("airplane.runs.runs")
+    >>> runs_pandas.form("airplane.runs.runs.cancelRun")
 """
 
 from __future__ import annotations
