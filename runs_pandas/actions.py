@@ -211,6 +211,7 @@ def perform(
         "method": action.method.name,
         "requests": sender.sent,
         "seconds": round(time.perf_counter() - started, 3),
+        "shape": frame.shape,
     }
     return frame
 

@@ -199,7 +199,7 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
         batch = frames.lift(series.rows, call.method.lift) if call.method.lift else series.rows
         start = len(rows)
         rows.extend(batch)
-        for name, value in call.columns or call.args:
+        for name, value in call.args:
             # every pushed-down value is a column, so the WHERE that pinned it still holds in DuckDB
             column = scope.setdefault(name, [None] * start)
             column.extend([value] * len(batch))
@@ -229,6 +229,7 @@ def _stamp(frame: pd.DataFrame, sql: str, resources: list[str], requests: int, s
         "resources": resources,
         "requests": requests,
         "seconds": round(time.perf_counter() - started, 3),
+        "shape": frame.shape,  # pandas copies attrs to derived frames; this tells them apart
     }
     return frame
 

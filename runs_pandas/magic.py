@@ -76,6 +76,7 @@ class RunsSql(Magics):
         """
         assert self.shell is not None, "the magic runs inside IPython"
         shell = self.shell
+        self._apply()  # the default session may have been replaced since %config
         options, sql = parse_line(line, cell)
         if not sql.strip():
             raise UsageError("%runsql needs a SQL statement, e.g. %runsql SHOW PROVIDERS")
@@ -181,10 +182,18 @@ def _leading_options(line: str) -> list[str]:
     return shlex.split(_option_prefix(line))
 
 
+def _result_info(frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The query facts of a frame straight from query(); None for frames derived from it."""
+    info = frame.attrs.get("runs_pandas")
+    if not isinstance(info, dict) or tuple(info.get("shape", ())) != frame.shape:
+        return None
+    return info
+
+
 def frame_html(frame: pd.DataFrame) -> str | None:
     """HTML for a result: the first rows, then rows / requests / time, and whether cut."""
-    info = frame.attrs.get("runs_pandas")
-    if not isinstance(info, dict):
+    info = _result_info(frame)
+    if info is None:
         return None
     limit = int(info.get("display_limit") or default_session().settings.display_limit)
     shown = frame.head(limit)
@@ -195,8 +204,8 @@ def frame_html(frame: pd.DataFrame) -> str | None:
 
 def frame_text(frame: pd.DataFrame, printer: Any, cycle: bool) -> None:
     """Plain-text display (terminal IPython) with the same footer."""
-    info = frame.attrs.get("runs_pandas")
-    if not isinstance(info, dict):
+    info = _result_info(frame)
+    if info is None:
         printer.text(repr(frame))
         return
     limit = int(info.get("display_limit") or default_session().settings.display_limit)

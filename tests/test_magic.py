@@ -112,3 +112,23 @@ def test_sandbox_option_uses_the_offline_apis(ip: InteractiveShell) -> None:
 def test_form_option_makes_a_field_per_placeholder(ip: InteractiveShell) -> None:
     form = cell(ip, "--form", 'SELECT * FROM airplane.runs.runs WHERE "limit" = :n AND taskID = :task')
     assert set(form.fields) == {"n", "task"}
+
+
+def test_derived_frames_do_not_carry_the_query_footer(ip: InteractiveShell) -> None:
+    frame = cell(ip, "", "SELECT id, status FROM airplane.runs.runs")
+    derived = frame.groupby("status").size().to_frame("n")
+    assert "requests" not in ip.display_formatter.format(derived)[0]["text/html"]
+    assert "requests" in ip.display_formatter.format(frame)[0]["text/html"]
+
+
+def test_config_survives_a_new_default_session(ip: InteractiveShell, sandbox: Sandbox) -> None:
+    ip.run_line_magic("config", "RunsSql.display_limit = 9")
+    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)))
+    cell(ip, "", "SHOW PROVIDERS")
+    assert rp.default_session().settings.display_limit == 9
+
+
+def test_a_timeline_figure_shows_as_a_picture(ip: InteractiveShell) -> None:
+    frame = cell(ip, "", "SELECT * FROM airplane.runs.runs")
+    figure = frame.runs.timeline()
+    assert "image/png" in ip.display_formatter.format(figure)[0]

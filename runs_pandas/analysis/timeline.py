@@ -48,7 +48,29 @@ def timeline(
     key = by or "resource"
     runs = read_runs(frame, None, [key], "timeline()")
     require(runs, [key], "timeline(by=...)")
+    _display_figures_in_ipython()
     return _draw(runs, key, ax, title)
+
+
+def _display_figures_in_ipython() -> None:
+    """Let IPython show a bare matplotlib Figure as a PNG.
+
+    Without pyplot (or `%matplotlib inline`) a returned Figure prints as `<Figure ...>`;
+    scripts get the Figure to save, notebooks see the chart.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or shell.display_formatter is None:
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    from IPython.core.pylabtools import print_figure
+
+    png.for_type_by_name(
+        "matplotlib.figure", "Figure", lambda figure: print_figure(figure, "png", bbox_inches="tight")
+    )
 
 
 def _draw(runs: pd.DataFrame, key: str, ax: Axes | None, title: str | None) -> Figure:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runs_pandas.catalog import Catalog, Method, Provider, Resource
-from runs_pandas.errors import MissingParamError
+from runs_pandas.errors import MissingParamError, ParamError
 from runs_pandas.sql.read import Reference
 
 
@@ -24,7 +24,6 @@ class Call:
     resource: Resource
     method: Method
     args: tuple[tuple[str, Any], ...]
-    columns: tuple[tuple[str, Any], ...] = ()  # every pinned value, sent or not: kept as columns
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -37,31 +36,42 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
     for reference in references:
         resource = reference.resource
         method = choose_method(resource, reference.conditions)
-        calls.setdefault(resource.id, [])  # an empty IN still gives an (empty) table
-        pinned = dict(reference.conditions)
+        bucket = calls.setdefault(resource.id, [])  # an empty IN still gives an (empty) table
+        pinned = {n: v for n, v in reference.conditions.items() if method.param(n) is not None}
         names = list(pinned)
         for combination in itertools.product(*(pinned[n] for n in names)):
-            values = tuple(zip(names, combination))
             call = Call(
-                catalog.provider_of(resource),
-                resource,
-                method,
-                tuple((n, v) for n, v in values if method.param(n) is not None),
-                values,
+                catalog.provider_of(resource), resource, method, tuple(zip(names, combination))
             )
-            bucket = calls.setdefault(resource.id, [])
             if call not in bucket:
                 bucket.append(call)
     return calls
 
 
 def choose_method(resource: Resource, conditions: dict[str, list[Any]]) -> Method:
-    """The SELECT method whose required params are pinned, the most specific first."""
+    """The SELECT method for the pinned params: the most specific one that honours them all.
+
+    A method honours a pinned param by sending it, or by leaving it to DuckDB when it is a
+    field of the rows. One that would silently ignore a pin is never chosen.
+    """
     candidates = resource.methods_for("select")
     given = set(conditions)
+    fields = {f.name for f in resource.fields}
     usable = [m for m in candidates if all(p.name in given for p in m.required)]
     if usable:
-        return max(usable, key=lambda m: len(m.required))
+        complete = [
+            m for m in usable if all(m.param(n) is not None or n in fields for n in given)
+        ]
+        if complete:
+            return max(complete, key=lambda m: len(m.required))
+        takes = "; ".join(
+            f"{m.name} takes {', '.join(n for n in sorted(given) if m.param(n)) or 'none of them'}"
+            for m in usable
+        )
+        raise ParamError(
+            f"{resource.id}: no method takes all of {', '.join(sorted(given))} ({takes}). "
+            f"Query them separately, or filter on a column after fetching (e.g. in a CTE)."
+        )
     closest = min(candidates, key=lambda m: len([p for p in m.required if p.name not in given]))
     missing = [p.name for p in closest.required if p.name not in given]
     example = " AND ".join(f"{name} = '...'" for name in missing)

@@ -63,6 +63,7 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         references = _token_references(text, catalog)
         if not references or not _duckdb_reads(duckdb_text(text)):
             raise
+        references = _subquery_references(text, catalog, params or {}) or references
     names = placeholders(text)
     values = dict(params or {})
     missing = [name for name in names if name not in values]
@@ -92,6 +93,44 @@ def _duckdb_reads(text: str) -> bool:
     finally:
         con.close()
     return True
+
+
+def _subquery_references(
+    text: str, catalog: Catalog, params: Mapping[str, Any]
+) -> list[Reference]:
+    """References, with pushdown, from the `(SELECT ...)` parts sqlglot can read on their own.
+
+    `PIVOT (SELECT ... WHERE taskSlug = 'x') ON status USING count(*)` keeps its pushdown
+    although sqlglot cannot read the PIVOT around it. Resources named outside such parts
+    are listed without pushdown.
+    """
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except TokenError:
+        return []
+    found: list[Reference] = []
+    depth_stack: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for index, token in enumerate(tokens):
+        if token.token_type is TokenType.L_PAREN:
+            depth_stack.append(index)
+        elif token.token_type is TokenType.R_PAREN and depth_stack:
+            start = depth_stack.pop()
+            if start + 1 < index and tokens[start + 1].token_type in (TokenType.SELECT, TokenType.WITH):
+                spans.append((tokens[start].end + 1, token.start))
+    covered: set[str] = set()
+    for begin, end in sorted(spans, key=lambda span: span[1] - span[0], reverse=True):
+        inner = text[begin:end]
+        try:
+            tree = _parse(inner, "duckdb")
+        except QueryError:
+            continue
+        for reference in _references(tree, catalog, params):
+            if reference.resource.id not in covered:
+                found.append(reference)
+        covered.update(r.resource.id for r in found)
+    outside = [r for r in _token_references(text, catalog) if r.resource.id not in covered]
+    return found + outside if found else []
 
 
 def _token_references(text: str, catalog: Catalog) -> list[Reference]:

@@ -78,3 +78,34 @@ def test_exec_show_and_describe_kinds() -> None:
     assert read("DESCRIBE airplane.runs.runs", catalog()).kind == "describe"
     with pytest.raises(QueryError, match="empty"):
         read("  ;", catalog())
+
+
+def test_a_method_that_would_ignore_a_pin_is_not_chosen() -> None:
+    statement = read("SELECT * FROM airplane.runs.runs WHERE taskSlug IN ('a', 'b') AND id IN ('r1', 'r2')", catalog())
+    calls = plan(statement.references, catalog())["airplane.runs.runs"]
+    assert {c.method.name for c in calls} == {"listRuns"}  # id is filtered by DuckDB
+    assert sorted(c.kwargs["taskSlug"] for c in calls) == ["a", "b"] and all("id" not in c.kwargs for c in calls)
+
+
+def test_a_pin_left_to_duckdb_must_be_a_column() -> None:
+    statement = read("SELECT * FROM azure.container_registry.runs WHERE subscriptionId = 's' AND "
+                     "resourceGroupName = 'g' AND registryName = 'r' AND runId = 'x' AND \"$top\" = 1", catalog())
+    (call,) = plan(statement.references, catalog())["azure.container_registry.runs"]
+    assert call.method.name == "Runs_List" and "runId" not in call.kwargs and call.kwargs["$top"] == 1
+
+
+def test_pins_no_method_can_honour_are_refused() -> None:
+    from runs_pandas.errors import ParamError
+    from runs_pandas.sql.plan import choose_method
+
+    airplane = catalog().resource("airplane.runs.runs")
+    without_id = airplane.model_copy(update={"fields": tuple(f for f in airplane.fields if f.name != "id")})
+    with pytest.raises(ParamError, match="no method takes all of id, taskSlug"):
+        choose_method(without_id, {"id": ["r1"], "taskSlug": ["a"]})
+
+
+def test_pushdown_survives_inside_subqueries_of_sql_sqlglot_cannot_read() -> None:
+    statement = read("PIVOT (SELECT taskID, status FROM airplane.runs.runs WHERE taskSlug = 'deploy') "
+                     "ON status USING count(*) ORDER BY 1", catalog())
+    assert statement.tree is None
+    assert [r.conditions for r in statement.references] == [{"taskSlug": ["deploy"]}]
