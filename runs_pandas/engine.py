@@ -193,19 +193,25 @@ def _cache_key(call: Call, request: Request) -> tuple[str, str, str]:
 
 
 def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
+    """One typed table of all series' rows, with the values that chose each request.
+
+    Every pushed-down value is a column, so the WHERE that pinned it still holds in DuckDB:
+    scope params (registryName, clean_room_name) first, options ($top, limit) last.
+    """
     rows: list[dict[str, Any]] = []
     scope: dict[str, list[Any]] = {}
+    options: dict[str, list[Any]] = {}
     for call, series in picked:
         batch = frames.lift(series.rows, call.method.lift) if call.method.lift else series.rows
         start = len(rows)
         rows.extend(batch)
         for name, value in call.args:
-            # every pushed-down value is a column, so the WHERE that pinned it still holds in DuckDB
-            column = scope.setdefault(name, [None] * start)
-            column.extend([value] * len(batch))
-        for column in scope.values():
+            param = call.method.param(name)
+            target = scope if param is None or param.column else options
+            target.setdefault(name, [None] * start).extend([value] * len(batch))
+        for column in (*scope.values(), *options.values()):
             column.extend([None] * (len(rows) - len(column)))
-    return frames.to_table(rows, fields, scope)
+    return frames.to_table(rows, fields, scope, options)
 
 
 def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:

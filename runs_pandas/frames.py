@@ -50,11 +50,13 @@ def to_table(
     rows: Sequence[Mapping[str, Any]],
     fields: Sequence[Field],
     scope: Mapping[str, Sequence[Any]] | None = None,
+    options: Mapping[str, Sequence[Any]] | None = None,
 ) -> pa.Table:
     """Typed, nested Arrow table: `scope` columns first, then catalog fields, then unknown ones.
 
     `scope` holds per-row values of the parameters that chose each request (one list per
-    parameter, as long as `rows`), so rows from several scopes can be told apart.
+    parameter, as long as `rows`), so rows from several scopes can be told apart;
+    `options` (page sizes, filters: params that are not scopes) come last.
     """
     known = {f.name for f in fields}
     columns: dict[str, pa.Array] = {}
@@ -66,6 +68,9 @@ def to_table(
     names = [typed.type.field(i).name for i in range(typed.type.num_fields)]
     for name, column in zip(names, typed.flatten()):
         columns.setdefault(name, column)
+    for name, values in (options or {}).items():
+        if name not in columns:
+            columns[name] = _scope_array(values)
     return pa.table(columns)
 
 
