@@ -182,7 +182,13 @@ def fetch(
                 out.rows += out.tables[rid].num_rows
                 out.failures.extend(r.error for _, r in picked if r.error is not None)
             for reference_id in calls:
-                out.tables.setdefault(reference_id, _table(catalog().resource(reference_id).fields, []))
+                if reference_id not in out.tables:
+                    out.tables[reference_id] = _table(catalog().resource(reference_id).fields, [])
+            if session.settings.cache_ttl <= 0:
+                # free the parsed dicts while the collector is still off: turning it back on
+                # with millions of live young objects costs a walk over all of them
+                for result in series:
+                    result.rows = []
     finally:
         progress.close()
     return out
@@ -201,8 +207,13 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
     rows: list[dict[str, Any]] = []
     scope: dict[str, list[Any]] = {}
     options: dict[str, list[Any]] = {}
+    lifts = {call.method.lift for call, _ in picked}
+    lift = lifts.pop() if len(lifts) == 1 else None  # one lift for all series: Arrow does it
     for call, series in picked:
-        batch = frames.lift(series.rows, call.method.lift) if call.method.lift else series.rows
+        if call.method.lift and not lift:
+            batch = frames.lift(series.rows, call.method.lift)
+        else:
+            batch = series.rows
         start = len(rows)
         rows.extend(batch)
         for name, value in call.args:
@@ -211,7 +222,7 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
             target.setdefault(name, [None] * start).extend([value] * len(batch))
         for column in (*scope.values(), *options.values()):
             column.extend([None] * (len(rows) - len(column)))
-    return frames.to_table(rows, fields, scope, options)
+    return frames.to_table(rows, fields, scope, options, lift=lift)
 
 
 def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:

@@ -51,6 +51,7 @@ def to_table(
     fields: Sequence[Field],
     scope: Mapping[str, Sequence[Any]] | None = None,
     options: Mapping[str, Sequence[Any]] | None = None,
+    lift: str | None = None,
 ) -> pa.Table:
     """Typed, nested Arrow table: `scope` columns first, then catalog fields, then unknown ones.
 
@@ -64,6 +65,8 @@ def to_table(
         if name not in known:
             columns[name] = _scope_array(values)
     struct = _infer(rows)
+    if lift:
+        struct = _lift_struct(struct, lift)
     typed = _typed_struct(struct, fields)
     names = [typed.type.field(i).name for i in range(typed.type.num_fields)]
     for name, column in zip(names, typed.flatten()):
@@ -74,6 +77,34 @@ def to_table(
     return pa.table(columns)
 
 
+def _lift_struct(struct: pa.Array, key: str) -> pa.Array:
+    """`lift()` done on the inferred struct: the children of `key` move to the top level.
+
+    The same columns as lifting each row in Python (where a name is in both, the inner
+    value wins where it is set), without building a second dict per row.
+    """
+    if not pa.types.is_struct(struct.type) or struct.type.get_field_index(key) < 0:
+        return struct
+    names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
+    children = dict(zip(names, struct.flatten()))
+    inner = children[key]
+    if pa.types.is_null(inner.type):
+        del children[key]
+    elif pa.types.is_struct(inner.type):
+        del children[key]
+        inner_names = [inner.type.field(i).name for i in range(inner.type.num_fields)]
+        for name, child in zip(inner_names, inner.flatten()):
+            outer = children.get(name)
+            if outer is not None and outer.type == child.type:
+                child = pc.coalesce(child, outer)
+            children[name] = child
+    else:
+        return struct  # text or mixed values: kept as a column, as lift() keeps them
+    if not children:
+        return pa.array([{}] * len(struct), pa.struct([])) if len(struct) else pa.array([], pa.struct([]))
+    return pa.StructArray.from_arrays(list(children.values()), list(children), mask=struct.is_null())
+
+
 def _scope_array(values: Sequence[Any]) -> pa.Array:
     try:
         return pa.array(values)
@@ -82,34 +113,42 @@ def _scope_array(values: Sequence[Any]) -> pa.Array:
 
 
 def _infer(rows: Sequence[Mapping[str, Any]]) -> pa.StructArray:
-    """One struct array for all rows; mixed types in a field fall back to text, never dropped."""
+    """One struct array for all rows; a field that mixes kinds becomes text, never dropped."""
     if not rows:
         return pa.array([], pa.struct([]))  # type: ignore[return-value]
     try:
         return pa.array(rows)  # type: ignore[return-value]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    children = [_infer_values([row.get(name) for row in rows]) for name in names]
-    mask = pa.array([False] * len(rows))
-    return pa.StructArray.from_arrays(children, list(names), mask=mask)
+        return pa.array(_harmonize(list(rows)))  # type: ignore[return-value]
 
 
-def _infer_values(values: list[Any]) -> pa.Array:
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    if all(v is None or isinstance(v, dict) for v in values):
-        return _infer(values)  # type: ignore[arg-type]
-    if all(v is None or isinstance(v, (int, float, str, bool)) for v in values):
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
-    return pa.array(
-        [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values],
-        pa.string(),
-    )
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
+
+
+def _harmonize(values: list[Any]) -> list[Any]:
+    """The same values, with each field that mixes kinds (Airplane's `params[].default` is
+    a bool, a number or a string) turned into text, so Arrow can hold them. Objects stay
+    objects and lists stay lists: only the mixed leaf changes.
+    """
+    kinds = {_kind(v) for v in values if v is not None}
+    if len(kinds) > 1:
+        return [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values]
+    if kinds == {"dict"}:
+        keys = list(dict.fromkeys(k for v in values if v is not None for k in v))
+        columns = {k: _harmonize([None if v is None else v.get(k) for v in values]) for k in keys}
+        return [
+            None if v is None else {k: columns[k][i] for k in keys if k in v}
+            for i, v in enumerate(values)
+        ]
+    if kinds == {"list"}:
+        items = iter(_harmonize([item for v in values if v is not None for item in v]))
+        return [None if v is None else [next(items) for _ in v] for v in values]
+    return values
 
 
 def arrow_type(field: Field) -> pa.DataType:

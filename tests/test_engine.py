@@ -225,3 +225,13 @@ def test_attrs_record_sql_resources_and_requests_but_no_secret() -> None:
     info = df.attrs["runs_pandas"]
     assert info["resources"] == ["airplane.runs.runs"] and info["requests"] == 1
     assert "SECRET" not in json.dumps(info)
+
+
+def test_integers_beyond_64_bits_are_still_read() -> None:
+    big = 2**70
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"runs": [{"id": "r1", "huge": %d}]}' % big)
+
+    df = rp.query("SELECT id, huge FROM airplane.runs.runs", session=session(handler))
+    assert df.loc[0, "id"] == "r1" and float(df.loc[0, "huge"]) == pytest.approx(big)  # Arrow holds it as a float

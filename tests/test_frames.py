@@ -100,7 +100,7 @@ def test_a_value_that_cannot_be_typed_is_kept_not_dropped() -> None:
     assert df.loc[0, "createTime"] == "not a time"
 
 
-def test_mixed_types_in_an_unknown_field_fall_back_to_text() -> None:
+def test_mixed_kinds_in_an_unknown_field_fall_back_to_text() -> None:
     rows = [{"runId": "a", "extra": 1}, {"runId": "b", "extra": "two"}, {"runId": "c", "extra": {"k": 1}}]
     df = frame_of(rows, acr_fields())
     assert list(df["extra"]) == ["1", "two", '{"k": 1}']
@@ -134,3 +134,15 @@ def test_interval_columns_come_back_as_timedeltas() -> None:
 def test_field_type_enum_is_what_the_catalog_uses() -> None:
     assert {f.type for f in acr_fields()} <= set(FieldType)
     assert dt.timezone.utc
+
+
+def test_a_list_of_objects_with_a_mixed_leaf_stays_a_list() -> None:
+    fields = catalog().resource("airplane.runs.runs").fields
+    rows = [
+        {"id": "r1", "params": [{"slug": "dry", "default": True}, {"slug": "n", "default": 3}]},
+        {"id": "r2", "params": [{"slug": "env", "default": "prod"}]},
+    ]
+    df = frame_of(rows, fields)
+    assert isinstance(df.loc[0, "params"], list) and len(df.loc[0, "params"]) == 2
+    assert [p["default"] for p in df.loc[0, "params"]] == ["true", "3"]
+    assert df.loc[1, "params"][0] == {"slug": "env", "default": "prod"} or df.loc[1, "params"][0]["default"] == "prod"
