@@ -116,10 +116,49 @@ def _infer(rows: Sequence[Mapping[str, Any]]) -> pa.StructArray:
     """One struct array for all rows; a field that mixes kinds becomes text, never dropped."""
     if not rows:
         return pa.array([], pa.struct([]))  # type: ignore[return-value]
-    try:
-        return pa.array(rows)  # type: ignore[return-value]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return pa.array(_harmonize(list(rows)))  # type: ignore[return-value]
+    return _arrow(rows, "")  # type: ignore[return-value]
+
+
+# Paths ("", "params", "params[]") whose values once mixed kinds. A later call takes them
+# apart straight away instead of first letting pyarrow fail on them: only speed depends on it.
+_MIXED: set[str] = set()
+
+
+def _arrow(values: Sequence[Any], path: str) -> pa.Array:
+    """Arrow for a field's values, in one C++ pass when the values agree on their kinds.
+
+    Where they do not (Airplane's `params[].default` is a bool, a number or a string), only
+    that part is taken apart: objects stay structs, lists stay lists, and the mixed leaf
+    becomes text.
+    """
+    if path not in _MIXED:
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            _MIXED.add(path)
+    kinds = {_kind(v) for v in values if v is not None}
+    mask = pa.array([v is None for v in values], pa.bool_())
+    if kinds == {"dict"}:
+        names = list(dict.fromkeys(k for v in values if v is not None for k in v))
+        children = [
+            _arrow([None if v is None else v.get(name) for v in values], f"{path}.{name}")
+            for name in names
+        ]
+        if not names:
+            return pa.array(values)
+        return pa.StructArray.from_arrays(children, names, mask=mask)
+    if kinds == {"list"}:
+        items = [item for v in values if v is not None for item in v]
+        offsets = [0]
+        for v in values:
+            offsets.append(offsets[-1] + (len(v) if v is not None else 0))
+        return pa.ListArray.from_arrays(
+            pa.array(offsets, pa.int32()), _arrow(items, f"{path}[]"), mask=mask
+        )
+    return pa.array(
+        [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values],
+        pa.string(),
+    )
 
 
 def _kind(value: Any) -> str:
@@ -128,27 +167,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "number"
     return type(value).__name__
-
-
-def _harmonize(values: list[Any]) -> list[Any]:
-    """The same values, with each field that mixes kinds (Airplane's `params[].default` is
-    a bool, a number or a string) turned into text, so Arrow can hold them. Objects stay
-    objects and lists stay lists: only the mixed leaf changes.
-    """
-    kinds = {_kind(v) for v in values if v is not None}
-    if len(kinds) > 1:
-        return [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values]
-    if kinds == {"dict"}:
-        keys = list(dict.fromkeys(k for v in values if v is not None for k in v))
-        columns = {k: _harmonize([None if v is None else v.get(k) for v in values]) for k in keys}
-        return [
-            None if v is None else {k: columns[k][i] for k in keys if k in v}
-            for i, v in enumerate(values)
-        ]
-    if kinds == {"list"}:
-        items = iter(_harmonize([item for v in values if v is not None for item in v]))
-        return [None if v is None else [next(items) for _ in v] for v in values]
-    return values
 
 
 def arrow_type(field: Field) -> pa.DataType:
