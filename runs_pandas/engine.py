@@ -189,6 +189,7 @@ def fetch(
                 # with millions of live young objects costs a walk over all of them
                 for result in series:
                     result.rows = []
+                    result.columnar = None
     finally:
         progress.close()
     return out
@@ -209,20 +210,53 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
     options: dict[str, list[Any]] = {}
     lifts = {call.method.lift for call, _ in picked}
     lift = lifts.pop() if len(lifts) == 1 else None  # one lift for all series: Arrow does it
+    struct = _columnar_struct(picked, lift)
+    total = 0
     for call, series in picked:
-        if call.method.lift and not lift:
-            batch = frames.lift(series.rows, call.method.lift)
+        if struct is not None:
+            assert series.columnar is not None
+            batch: Sequence[Any] = range(sum(series.columnar.counts))  # only its length counts
         else:
-            batch = series.rows
-        start = len(rows)
-        rows.extend(batch)
+            series_rows = series.columnar.dict_rows() if series.columnar is not None else series.rows
+            if call.method.lift and not lift:
+                batch = frames.lift(series_rows, call.method.lift)
+            else:
+                batch = series_rows
+            rows.extend(batch)
+        start = total
+        total += len(batch)
         for name, value in call.args:
             param = call.method.param(name)
             target = scope if param is None or param.column else options
             target.setdefault(name, [None] * start).extend([value] * len(batch))
         for column in (*scope.values(), *options.values()):
-            column.extend([None] * (len(rows) - len(column)))
-    return frames.to_table(rows, fields, scope, options, lift=lift)
+            column.extend([None] * (total - len(column)))
+    return frames.to_table(rows, fields, scope, options, lift=lift, struct=struct)
+
+
+columnar_tables = 0  # tables built by the columnar path (tests look at it)
+
+
+def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.Array | None:
+    """The rows of all series as one struct, read by pyarrow from the page bodies; None when
+    a series has dicts, the series differ in how they were read, or the reader is not sure."""
+    global columnar_tables
+    parts = [series.columnar for _, series in picked]
+    if not parts or any(p is None for p in parts):
+        return None
+    if any(call.method.lift != lift for call, _ in picked):
+        return None
+    first = parts[0]
+    assert first is not None
+    if any(p is None or p.schema != first.schema or p.rows_key != first.rows_key for p in parts):
+        return None
+    bodies = [body for p in parts if p is not None for body in p.bodies]
+    struct = frames.rows_struct(bodies, first.schema, first.rows_key, lift)
+    if struct is not None and len(struct) != sum(sum(p.counts) for p in parts if p is not None):
+        return None
+    if struct is not None:
+        columnar_tables += 1
+    return struct
 
 
 def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:

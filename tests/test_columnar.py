@@ -1,0 +1,149 @@
+"""The columnar path (pages read by pyarrow's JSON reader) gives exactly the dict path's frames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pandas as pd
+import pytest
+
+import runs_pandas as rp
+from runs_pandas import engine
+from runs_pandas.http import client
+from runs_pandas.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = ("4385cf00-2d3a-425a-832f-f4285b1c9dce", "myResourceGroup", "myRegistry")
+
+
+def both(sandbox: Sandbox, sql: str | tuple[str, list], params: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The frame by the columnar path, by the dict path, and how many tables went columnar."""
+    frames = []
+    used = 0
+    for columnar in (True, False):
+        client.COLUMNAR = columnar
+        before = engine.columnar_tables
+        try:
+            with rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)) as s:
+                if isinstance(sql, tuple):  # (resource, scopes): what df.runs.fetch() does
+                    frames.append(engine.fetch_frame(sql[0], sql[1], session=s))
+                else:
+                    frames.append(rp.query(sql, params=params, session=s))
+        finally:
+            client.COLUMNAR = True
+        if columnar:
+            used = engine.columnar_tables - before
+    return frames[0], frames[1], used
+
+
+def test_acr_same_frame_and_columnar_is_used(sandbox: Sandbox) -> None:
+    scopes = sandbox.scopes()["azure"][:3]
+    fast, slow, used = both(sandbox, ("azure.container_registry.runs", scopes))
+    assert len(fast) > 500
+    pd.testing.assert_frame_equal(fast, slow)
+    assert used == 1
+
+
+def test_official_runs_list_example_same_frame(sandbox: Sandbox) -> None:
+    fast, slow, used = both(
+        sandbox,
+        "SELECT * FROM azure.container_registry.runs WHERE subscriptionId = :s AND "
+        "resourceGroupName = :g AND registryName = :r",
+        dict(zip("sgr", EXAMPLE)),
+    )
+    assert len(fast) == 1
+    pd.testing.assert_frame_equal(fast, slow)
+    assert used == 1
+
+
+def test_databricks_same_frame(sandbox: Sandbox) -> None:
+    fast, slow, _ = both(sandbox, ("databricks_workspace.cleanrooms.task_runs", sandbox.scopes()["databricks"]))
+    assert len(fast) > 0
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_airplane_same_frame(sandbox: Sandbox) -> None:
+    fast, slow, _ = both(sandbox, "SELECT * FROM airplane.runs.runs")
+    assert len(fast) > 0
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def mock(handler: Callable[[httpx.Request], httpx.Response]) -> rp.Session:
+    return rp.Session(
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+        secrets={"azure": "AZ-SECRET"},
+        endpoints={"azure": "https://mgmt.test"},
+        settings=rp.Settings(progress=False),
+    )
+
+
+def run(run_id: str, **extra: object) -> dict:
+    return {"id": f"/x/{run_id}", "name": run_id, "type": "runs",
+            "properties": {"runId": run_id, "createTime": "2024-05-01T09:00:00Z", **extra}}
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        # an unknown field that looks like a time stays text
+        [{"value": [run("a", note="2024-05-01T09:00:00Z")], "nextLink": "https://mgmt.test/p2"},
+         {"value": [run("b", note="x")]}],
+        # pages that differ in their types, a number that is not an integer, a name in and out
+        [{"value": [run("a", n=1, tag=None)], "nextLink": "https://mgmt.test/p2"},
+         {"value": [run("b", n=1.5, tag="t"), {"id": "c", "runId": "c", "properties": {"runId": "c2"}}]}],
+        # mixed kinds, a null row, a value beyond 64 bits
+        [{"value": [run("a", d=True), None], "nextLink": "https://mgmt.test/p2"},
+         {"value": [run("b", d="x", big=2**70)]}],
+    ],
+)
+def test_mock_pages_same_frame(pages: list[dict]) -> None:
+    import json
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = pages[1] if "p2" in str(request.url) else pages[0]
+        return httpx.Response(200, content=json.dumps(page).encode())
+
+    frames = []
+    for columnar in (True, False):
+        client.COLUMNAR = columnar
+        try:
+            frames.append(rp.query("SELECT * FROM azure.container_registry.runs WHERE subscriptionId = 'sub' AND "
+                                   "resourceGroupName = 'rg' AND registryName = 'alpha1'", session=mock(handler)))
+        finally:
+            client.COLUMNAR = True
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_cut_off_page_is_retried_on_the_columnar_path() -> None:
+    import json
+
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        content = json.dumps({"value": [run("a")]}).encode()
+        return httpx.Response(200, content=content[:-5] if calls["n"] == 1 else content)
+
+    df = rp.query("SELECT runId FROM azure.container_registry.runs WHERE subscriptionId = 'sub' AND "
+                  "resourceGroupName = 'rg' AND registryName = 'alpha1'", session=mock(handler))
+    assert list(df["runId"]) == ["a"] and calls["n"] == 2
+
+
+def test_a_page_the_reader_cannot_take_turns_the_series_to_dicts() -> None:
+    import json
+
+    pages = [{"value": [run("a")], "nextLink": "https://mgmt.test/p2"}, {"value": [run("b"), run("c")]}]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "p2" in str(request.url):
+            return httpx.Response(200, content=json.dumps(pages[1], indent=1).encode())  # lines: dicts
+        return httpx.Response(200, content=json.dumps(pages[0]).encode())
+
+    before = engine.columnar_tables
+    df = rp.query("SELECT runId, createTime FROM azure.container_registry.runs WHERE subscriptionId = 'sub' AND "
+                  "resourceGroupName = 'rg' AND registryName = 'alpha1'", session=mock(handler))
+    assert list(df["runId"]) == ["a", "b", "c"]
+    assert str(df["createTime"].dtype) == "datetime64[us, UTC]"
+    assert engine.columnar_tables == before
