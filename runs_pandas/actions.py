@@ -23,11 +23,12 @@ import pandas as pd
 from sqlglot import exp
 
 from runs_pandas import frames
+from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Method, Provider, Resource, catalog
 from runs_pandas.errors import ApiError, MissingParamError, ParamError, QueryError, RunsError
 from runs_pandas.http import Request, Response, Sender, build_request
 from runs_pandas.session import Session
-from runs_pandas.sql.read import Statement, literal
+from runs_pandas.sql.read import Statement, exec_target, literal
 
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 AWAIT_BUDGET = 300.0
@@ -52,28 +53,14 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         raise QueryError(
             "EXEC takes provider.service.resource.Method followed by @param='value', ..."
         )
-    table = tree.this
-    parts = [table.catalog, table.db]
-    if isinstance(table.this, exp.Dot):
-        parts += [table.this.this.name, table.this.expression.name]
-    else:
-        parts.append(table.name)
-    parts = [p for p in parts if p]
+    parts = exec_target(tree.this)
     if len(parts) != 4:
         raise QueryError(
             f"EXEC needs provider.service.resource.Method, got {'.'.join(parts)!r}; "
             f"try SHOW METHODS IN provider.service.resource"
         )
     resource = catalog().resource(".".join(parts[:3]))
-    method = resource.method(parts[3])
-    if method is None or "exec" not in method.access:
-        names = [m.name for m in resource.methods_for("exec")]
-        close = difflib.get_close_matches(parts[3], names, n=1, cutoff=0.4)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise QueryError(
-            f"{resource.id} has no EXEC method {parts[3]!r}{hint}; "
-            f"its EXEC methods are: {', '.join(names)}"
-        )
+    method = exec_method(resource, parts[3])
     args: dict[str, Any] = {}
     body: Any = None
     for item in tree.expressions:
@@ -105,14 +92,28 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         args[param.name] = value
     if body is not None and method.body == "none":
         raise ParamError(f"{resource.id}.{method.name} takes no request body (@@json)")
-    missing = [p.name for p in method.required if p.name not in args]
-    if missing:
+    absent = [p.name for p in method.required if p.name not in args]
+    if absent:
         raise MissingParamError(
-            resource.id, method.name, missing, sorted(args),
+            resource.id, method.name, absent, sorted(args),
             hint=" Give them as @name='value'.",
         )
     wait = any("AWAIT" in c.upper() and c.strip().startswith("+") for c in _comments(tree))
     return Action(catalog().provider_of(resource), resource, method, args, body, wait)
+
+
+def exec_method(resource: Resource, name: str) -> Method:
+    """The resource's EXEC method `name`, or an error naming the closest and all of them."""
+    method = resource.method(name)
+    if method is None or "exec" not in method.access:
+        names = [m.name for m in resource.methods_for("exec")]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise QueryError(
+            f"{resource.id} has no EXEC method {name!r}{hint}; "
+            f"its EXEC methods are: {', '.join(names)}"
+        )
+    return method
 
 
 def _comments(tree: exp.Expression) -> list[str]:
@@ -309,28 +310,16 @@ def exec_rows(
     Every row gets an outcome (ok/failed, HTTP status, error); one failure stops no other.
     """
     resource = catalog().resource(resource_id)
-    method = resource.method(method_name)
-    if method is None or "exec" not in method.access:
-        names = [m.name for m in resource.methods_for("exec")]
-        raise QueryError(f"{resource.id} has no EXEC method {method_name!r}; its EXEC methods are: {', '.join(names)}")
+    method = exec_method(resource, method_name)
     if body is not None:
         body = _json_body(resource, method, body)
     arg_sets = []
     for row in rows:
-        args = {p.name: row[p.name] for p in method.params if p.name in row and not _missing(row[p.name])}
-        missing = [p.name for p in method.required if p.name not in args]
-        if missing:
-            raise MissingParamError(resource.id, method.name, missing, sorted(args), hint=" Add them as columns or keyword arguments.")
+        args = {p.name: row[p.name] for p in method.params if p.name in row and not missing(row[p.name])}
+        absent = [p.name for p in method.required if p.name not in args]
+        if absent:
+            raise MissingParamError(resource.id, method.name, absent, sorted(args), hint=" Add them as columns or keyword arguments.")
         arg_sets.append(args)
     action = Action(catalog().provider_of(resource), resource, method, {}, body)
     return perform(action, arg_sets, session, dry_run=dry_run, outcomes=True, sql=f"-- exec {resource.id}.{method.name}")
 
-
-def _missing(value: Any) -> bool:
-    """None, NaN and pd.NA are not sent."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from runs_pandas import frames
+from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
 from runs_pandas.http import Request, Series, build_request
@@ -109,7 +110,7 @@ def fetch_frame(
     provider = catalog().provider_of(resource)
     calls: list[Call] = []
     for scope in scopes:
-        values = {k: v for k, v in scope.items() if v is not None and not _is_missing(v)}
+        values = {k: v for k, v in scope.items() if not missing(v)}
         method = choose_method(resource, {k: [v] for k, v in values.items()})
         known = {k: v for k, v in values.items() if method.param(k) is not None}
         call = Call(provider, resource, method, tuple(known.items()))
@@ -125,13 +126,6 @@ def fetch_frame(
             failures=fetched.failures,
         )
     return frame
-
-
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def first_request(session: Session, call: Call) -> Request:
@@ -181,9 +175,6 @@ def fetch(
                 out.tables[rid] = _table(resource.fields, picked)
                 out.rows += out.tables[rid].num_rows
                 out.failures.extend(r.error for _, r in picked if r.error is not None)
-            for reference_id in calls:
-                if reference_id not in out.tables:
-                    out.tables[reference_id] = _table(catalog().resource(reference_id).fields, [])
             if session.settings.cache_ttl <= 0:
                 # free the parsed dicts while the collector is still off: turning it back on
                 # with millions of live young objects costs a walk over all of them
@@ -242,20 +233,19 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
     a series has dicts, the series differ in how they were read, or the reader is not sure."""
     global columnar_tables
     parts = [series.columnar for _, series in picked]
-    if not parts or any(p is None for p in parts):
-        return None
-    if any(call.method.lift != lift for call, _ in picked):
+    if not parts or any(call.method.lift != lift for call, _ in picked):
         return None
     first = parts[0]
-    assert first is not None
-    if any(p is None or p.schema != first.schema or p.rows_key != first.rows_key for p in parts):
+    if first is None or any(
+        p is None or p.schema != first.schema or p.rows_key != first.rows_key for p in parts
+    ):
         return None
-    bodies = [body for p in parts if p is not None for body in p.bodies]
+    columnar = [p for p in parts if p is not None]  # all of them, for the type checker
+    bodies = [body for p in columnar for body in p.bodies]
     struct = frames.rows_struct(bodies, first.schema, first.rows_key, lift)
-    if struct is not None and len(struct) != sum(sum(p.counts) for p in parts if p is not None):
+    if struct is None or len(struct) != sum(sum(p.counts) for p in columnar):
         return None
-    if struct is not None:
-        columnar_tables += 1
+    columnar_tables += 1
     return struct
 
 

@@ -15,7 +15,7 @@ Messages say what went wrong, where, and what is accepted. None holds a secret.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,7 +102,3 @@ class IncompleteFetchError(RunsError):
             f"The {len(frame)} row(s) fetched are kept in the error's .frame attribute."
         )
 
-
-def describe(exc: BaseException) -> dict[str, Any]:
-    """A small dict of an error, for one-row outcome frames."""
-    return {"error": type(exc).__name__, "message": str(exc)}

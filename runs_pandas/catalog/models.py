@@ -7,6 +7,8 @@ error when the catalog loads, not a surprise at query time.
 
 from __future__ import annotations
 
+import os
+import string
 from enum import StrEnum
 from typing import Literal
 
@@ -128,7 +130,7 @@ class Method(_Model):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"method {self.name!r}: duplicate params {sorted(dupes)}")
-        holes = _holes(self.path)
+        holes = set(template_holes(self.path))
         path_params = {p.name for p in self.params if p.location == "path"}
         if holes != path_params:
             raise ValueError(
@@ -258,12 +260,9 @@ class Provider(_Model):
 
 
 def _has_default(param: Param) -> bool:
-    import os
-
     return param.default is not None or bool(param.default_env and os.environ.get(param.default_env))
 
 
-def _holes(template: str) -> set[str]:
-    import string
-
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def template_holes(template: str) -> list[str]:
+    """The `{name}` holes of a path or URL template, in order."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]

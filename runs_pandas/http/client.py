@@ -104,7 +104,6 @@ class Sender:
         self._slots = threading.BoundedSemaphore(limits.concurrency)
         self.sent = 0
         self._count_lock = threading.Lock()
-        self.columnar = True  # read pages with pyarrow where sure (see frames.rows_struct)
 
     def send(
         self, provider: Provider, request: Request, origin: str | None = None, reader: Reader | None = None
@@ -243,7 +242,7 @@ class Sender:
 
     def _columnar(self, method: Method, first: Request) -> Columnar | None:
         """Where pages are read columnar: rows one key down, a next link one key down, no dicts."""
-        if not self.columnar or not COLUMNAR:
+        if not COLUMNAR:
             return None
         parts = method.rows.split(".")
         next_field = method.paginator.next_field

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from runs_pandas.catalog import Method, Param, Provider
+from runs_pandas.catalog.models import template_holes
 from runs_pandas.errors import ParamError
 
 _DEPLOYMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -158,16 +158,14 @@ def _text(value: Any) -> str:
 
 
 def _fill_path(template: str, values: Mapping[str, Any]) -> str:
-    return template.format_map({
-        name: quote(_text(values[name]), safe="")
-        for _, name, _, _ in string.Formatter().parse(template)
-        if name
-    })
+    return template.format_map(
+        {name: quote(_text(values[name]), safe="") for name in template_holes(template)}
+    )
 
 
 def _base_url(provider: Provider, method: Method, values: Mapping[str, Any], resource: str) -> str:
     """The provider's base URL with its host params filled in (Databricks deployments)."""
-    holes = [name for _, name, _, _ in string.Formatter().parse(provider.base_url) if name]
+    holes = template_holes(provider.base_url)
     if not holes:
         return provider.base_url
     filled: dict[str, str] = {}

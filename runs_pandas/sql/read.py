@@ -10,6 +10,7 @@ import difflib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 import sqlglot
@@ -198,11 +199,13 @@ def duckdb_text(text: str) -> str:
     return "".join(out)
 
 
-def _placeholder_spans(text: str) -> list[tuple[str, int, int]]:
+@lru_cache(maxsize=128)
+def _placeholder_spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Where each `:name` stands; cached, as read(), the magic and forms all ask for it."""
     try:
         tokens = sqlglot.tokenize(text, read="duckdb")
     except TokenError:
-        return []
+        return ()
     spans = []
     for colon, name in itertools.pairwise(tokens):
         if (
@@ -211,7 +214,7 @@ def _placeholder_spans(text: str) -> list[tuple[str, int, int]]:
             and (name.token_type is TokenType.VAR or name.text.isidentifier())
         ):
             spans.append((name.text, colon.start, name.end + 1))
-    return spans
+    return tuple(spans)
 
 
 def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any]) -> list[Reference]:
@@ -320,6 +323,16 @@ def literal(node: exp.Expression, params: Mapping[str, Any]) -> tuple[bool, Any]
     return False, None
 
 
+def exec_target(table: exp.Table) -> list[str]:
+    """The dotted parts of an EXEC target: provider, service, resource, Method."""
+    parts = [table.catalog, table.db]
+    if isinstance(table.this, exp.Dot):
+        parts += [table.this.this.name, table.this.expression.name]
+    else:
+        parts.append(table.name)
+    return [p for p in parts if p]
+
+
 def placeholder_params(sql: str, catalog: Catalog) -> dict[str, Param | None]:
     """Each `:name` placeholder of `sql` and the method param it binds to (None if none).
 
@@ -334,10 +347,7 @@ def placeholder_params(sql: str, catalog: Catalog) -> dict[str, Param | None]:
     kind = _first_word(text)
     tree = _parse(text, "tsql" if kind in ("EXEC", "EXECUTE") else "duckdb")
     if isinstance(tree, exp.Execute) and isinstance(tree.this, exp.Table):
-        table = tree.this
-        parts = [table.catalog, table.db]
-        if isinstance(table.this, exp.Dot):
-            parts += [table.this.this.name, table.this.expression.name]
+        parts = exec_target(tree.this)
         resource = catalog.resources.get(".".join(parts[:3]).lower())
         method = resource.method(parts[3]) if resource is not None and len(parts) == 4 else None
         for item in tree.expressions:
