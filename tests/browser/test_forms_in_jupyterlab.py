@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+from offline import offline_environ
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Route
@@ -53,21 +54,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-REAL = (
-    "RUNS_PANDAS_AZURE_TOKEN",
-    "RUNS_PANDAS_AZURE_ENDPOINT",
-    "RUNS_PANDAS_DATABRICKS_ENDPOINT",
-    "RUNS_PANDAS_AIRPLANE_ENDPOINT",
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_HOST",
-    "DATABRICKS_CONFIG_PROFILE",
-    "AIRPLANE_API_KEY",
-    "AIRPLANE_TEAM_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_TENANT_ID",
-    "JUPYTER_TOKEN",
-)
 
 
 @dataclass
@@ -123,9 +109,8 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
     port, token = free_port(), secrets.token_hex(24)
-    env = {k: v for k, v in os.environ.items() if k not in REAL and not k.lower().endswith("_proxy")}
+    env = offline_environ("JUPYTER_TOKEN")
     env.update(
-        RUNS_PANDAS_SANDBOX="1",
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
         JUPYTER_DATA_DIR=str(tmp_path / "data"),  # kernelspecs still come from sys.prefix
@@ -186,7 +171,7 @@ def sandbox_task_id() -> str:
 
 
 def test_airplane_form_runs_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
-    import playwright.sync_api as sync_api
+    from playwright import sync_api
     sync_api.expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
     task_id = sandbox_task_id()
     ARTIFACTS.mkdir(exist_ok=True)

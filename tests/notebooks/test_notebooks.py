@@ -17,6 +17,7 @@ from typing import Any
 import nbclient
 import nbformat
 import pytest
+from offline import offline_environ
 
 pytestmark = pytest.mark.notebook
 
@@ -27,28 +28,12 @@ KERNEL = "python3"
 CELL_TIMEOUT = 120  # seconds per cell
 NOTEBOOK_BUDGET = 60.0  # seconds per notebook (they take ~5 s each on the sandbox)
 
-# Variables that would point a notebook at real APIs; the kernel gets none of them.
-REAL = (
-    "RUNS_PANDAS_AZURE_TOKEN",
-    "RUNS_PANDAS_AZURE_ENDPOINT",
-    "RUNS_PANDAS_DATABRICKS_ENDPOINT",
-    "RUNS_PANDAS_AIRPLANE_ENDPOINT",
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_HOST",
-    "DATABRICKS_CONFIG_PROFILE",
-    "AIRPLANE_API_KEY",
-    "AIRPLANE_TEAM_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_TENANT_ID",
-)
 
 _executed: dict[str, tuple[Any, float]] = {}
 
 
 def kernel_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in REAL and not k.lower().endswith("_proxy")}
-    env["RUNS_PANDAS_SANDBOX"] = "1"
+    env = offline_environ()
     # anything that honours proxies and tries the internet fails fast; loopback is exempt
     env["HTTP_PROXY"] = env["HTTPS_PROXY"] = "http://127.0.0.1:9"
     env["NO_PROXY"] = "127.0.0.1,localhost"
