@@ -266,13 +266,11 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
             if header in response.headers:
                 status_row[header] = response.headers[header]
         return frames.to_frame(frames.to_table([status_row], [], scope))
-    if action.method.lift:
-        rows = frames.lift(rows, action.method.lift)
     operation = response.request.method.endswith("(operation)")
     looks_like_run = action.method.rows == "$" and _looks_like_run(action, rows)
     fields = action.resource.fields if not operation and (action.method.lift or looks_like_run) else []
     scope = {k: v * len(rows) for k, v in scope.items()}
-    return frames.to_frame(frames.to_table(rows, fields, scope))
+    return frames.to_frame(frames.to_table(rows, fields, scope, lift=action.method.lift))
 
 
 def _looks_like_run(action: Action, rows: list[dict[str, Any]]) -> bool:

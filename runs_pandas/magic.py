@@ -12,6 +12,7 @@ Settings live on the `RunsSql` configurable: `%config RunsSql` lists them.
 from __future__ import annotations
 
 import html
+import re
 import shlex
 from typing import Any
 
@@ -121,7 +122,7 @@ def parse_line(line: str, cell: str | None) -> tuple[dict[str, Any], str]:
         "limit": None, "no_display": False,
     }
     try:
-        words = shlex.split(line, posix=True) if cell is not None else _leading_options(line)
+        words = shlex.split(line, posix=True) if cell is not None else shlex.split(_option_prefix(line))
     except ValueError as exc:
         raise UsageError(f"cannot read the %runsql options: {exc}") from None
     rest: list[str] = []
@@ -160,26 +161,13 @@ def parse_line(line: str, cell: str | None) -> tuple[dict[str, Any], str]:
     return options, line[len(_option_prefix(line)):]
 
 
+_LEADING_OPTIONS = re.compile(r"\s*(?:(?:--limit\s+\S+|--\S+)\s*)*")
+
+
 def _option_prefix(line: str) -> str:
     """The leading `--option`s of a line magic (the SQL follows them)."""
-    prefix = ""
-    rest = line
-    while True:
-        stripped = rest.lstrip()
-        if not stripped.startswith("--"):
-            return prefix + rest[: len(rest) - len(stripped)]
-        word = stripped.split(None, 1)[0]
-        take = len(rest) - len(stripped) + len(word)
-        if word == "--limit":
-            after = stripped[len(word):].lstrip()
-            number = after.split(None, 1)[0] if after else ""
-            take = len(rest) - len(after) + len(number)
-        prefix += rest[:take]
-        rest = rest[take:]
-
-
-def _leading_options(line: str) -> list[str]:
-    return shlex.split(_option_prefix(line))
+    match = _LEADING_OPTIONS.match(line)
+    return line[: match.end()] if match else ""
 
 
 def _result_info(frame: pd.DataFrame) -> dict[str, Any] | None:
