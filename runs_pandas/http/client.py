@@ -12,17 +12,19 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
-import tenacity
 
 from runs_pandas.catalog import Method, Provider
 from runs_pandas.errors import ApiError, UnauthorizedError
 from runs_pandas.http.auth import Credentials, same_origin
 from runs_pandas.http.paging import next_request, rows_of
 from runs_pandas.http.request import Request
+
+if TYPE_CHECKING:
+    import tenacity
 
 COLUMNAR = True  # the columnar path on (tests turn it off to compare with the dict path)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -115,6 +117,8 @@ class Sender:
 
         def attempt() -> Response:
             return self._attempt(provider, request, headers, reader)
+
+        import tenacity  # loaded on the first request, not on `import runs_pandas`
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.limits.retries + 1)
