@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from runs_pandas import frames
+from runs_pandas import frames, pages
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
@@ -242,7 +242,7 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
         return None
     columnar = [p for p in parts if p is not None]  # all of them, for the type checker
     bodies = [body for p in columnar for body in p.bodies]
-    struct = frames.rows_struct(bodies, first.schema, first.rows_key, lift)
+    struct = pages.rows_struct(bodies, first.schema, first.rows_key, lift)
     if struct is None or len(struct) != sum(sum(p.counts) for p in columnar):
         return None
     columnar_tables += 1

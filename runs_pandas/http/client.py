@@ -201,11 +201,11 @@ class Sender:
         result.columnar = self._columnar(method, first)
         reader: Reader | None = None
         if result.columnar is not None:
-            from runs_pandas import frames
+            from runs_pandas import pages
 
             key = result.columnar.rows_key
-            skeleton = frames.skeleton(result.columnar.schema, key)
-            reader = lambda content: frames.read_pages(content, skeleton, key, only_schema=True)
+            skeleton = pages.skeleton(result.columnar.schema, key)
+            reader = lambda content: pages.read_pages(content, skeleton, key, only_schema=True)
         request: Request | None = first
         seen: set[str] = set()
         while request is not None and result.requests < MAX_PAGES:
@@ -257,13 +257,13 @@ class Sender:
         try:
             import pyarrow  # noqa: F401
 
-            from runs_pandas import frames
+            from runs_pandas import pages
             from runs_pandas.catalog import catalog
 
             fields = catalog().resource(first.resource).fields
         except (ImportError, KeyError, ValueError):
             return None
-        schema = frames.page_schema(fields, parts[1], next_field, method.lift)
+        schema = pages.page_schema(fields, parts[1], next_field, method.lift)
         return Columnar(schema, parts[1])
 
     def many(

@@ -1,0 +1,127 @@
+"""Reading page bodies with pyarrow's JSON reader: the columnar path, no dict per row.
+
+While fetching, each page is read for its row count and next link only; afterwards all
+pages of a resource are read together into the struct `frames.to_table` types. Whatever
+the reader cannot be sure of makes these functions give up (raise, or return None), and
+the rows take the dict path instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from runs_pandas.catalog import Field, FieldType
+
+# pyarrow.json reads ISO text as timestamps (the catalog's text fields are declared as
+# strings, any other timestamp makes a second read with it as text), integers beyond 64 bits
+# as doubles (no double is taken), and fails on mixed kinds and repeated keys.
+
+_SAFE_LEAVES = (pa.types.is_string, pa.types.is_int64, pa.types.is_boolean, pa.types.is_null)
+
+
+def page_schema(fields: Sequence[Field], rows_key: str, next_field: str | None, lift: str | None) -> pa.Schema:
+    """The explicit part of a page's schema: the catalog's times as text, the next link.
+
+    With a lift, the times are declared inside the lifted object (where ARM keeps them);
+    `rows_struct` gives up where such a name is also outside it.
+    """
+    times = [pa.field(f.name, pa.string()) for f in fields if f.type is FieldType.DATETIME]
+    row = [pa.field(lift, pa.struct(times))] if lift and times else times
+    schema = [pa.field(rows_key, pa.list_(pa.struct(row)))]
+    if next_field and next_field != rows_key:
+        schema.append(pa.field(next_field, pa.string()))
+    return pa.schema(schema)
+
+
+def skeleton(schema: pa.Schema, rows_key: str) -> pa.Schema:
+    """The schema to read one page by while fetching: its rows (only counted) and next link."""
+    return pa.schema([pa.field(rows_key, pa.list_(pa.struct([]))), *(f for f in schema if f.name != rows_key)])
+
+
+def read_pages(
+    content: bytes, schema: pa.Schema, rows_key: str, *, only_schema: bool = False, longest: int = 0
+) -> pa.Table:
+    """Page bodies (one compact JSON object a line) as one Arrow table; raises when unsure.
+
+    `only_schema` reads just what the schema names (a page checked and its rows counted
+    while fetching, without building its columns). `longest`: the longest line's length
+    (the whole content when not given).
+    """
+    import io
+
+    import pyarrow.json as pj
+
+    table = pj.read_json(
+        io.BytesIO(content),
+        # a block holds whole lines: at least the longest page
+        read_options=pj.ReadOptions(
+            use_threads=not only_schema, block_size=max(1 << 20, (longest or len(content)) + 1)
+        ),
+        parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore" if only_schema else "infer"
+        ),
+    )
+    if not pa.types.is_list(table.schema.field(rows_key).type):
+        raise pa.ArrowInvalid("the rows are not a list")
+    return table
+
+
+def rows_struct(bodies: Sequence[bytes], schema: pa.Schema, rows_key: str, lift: str | None) -> pa.Array | None:
+    """All rows of the page bodies as one struct array, as `_infer` would make it; None if unsure."""
+    if not bodies:
+        return None
+    joined = b"\n".join(bodies)
+    longest = max(map(len, bodies))
+    try:
+        table = read_pages(joined, schema, rows_key, longest=longest)
+        if _has(table.schema.field(rows_key).type, pa.types.is_timestamp):
+            rows_type = _no_times(table.schema.field(rows_key).type)
+            fixed = pa.schema([pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)])
+            table = read_pages(joined, fixed, rows_key, longest=longest)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if table.num_rows != len(bodies):
+        return None
+    struct = table.column(rows_key).combine_chunks().flatten()
+    if not len(struct):
+        return None  # no rows: the dict path is as quick and sure
+    if not pa.types.is_struct(struct.type) or struct.null_count or not _safe(struct.type):
+        return None
+    if lift:
+        declared = schema.field(rows_key).type.value_type
+        inner = declared.field(lift).type if declared.get_field_index(lift) >= 0 else pa.struct([])
+        outer = {struct.type.field(i).name for i in range(struct.type.num_fields)}
+        if any(inner.field(i).name in outer for i in range(inner.num_fields)):
+            return None  # a declared time also outside the lifted object: not sure of the merge
+    return struct
+
+
+def _has(kind: pa.DataType, test: Any) -> bool:
+    if test(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has(kind.field(i).type, test) for i in range(kind.num_fields))
+    if pa.types.is_list(kind):
+        return _has(kind.value_type, test)
+    return False
+
+
+def _safe(kind: pa.DataType) -> bool:
+    if pa.types.is_struct(kind):
+        return all(_safe(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind):
+        return _safe(kind.value_type)
+    return any(test(kind) for test in _SAFE_LEAVES)
+
+
+def _no_times(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(kind):
+        return pa.string()
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(kind.field(i).name, _no_times(kind.field(i).type)) for i in range(kind.num_fields)])
+    if pa.types.is_list(kind):
+        return pa.list_(_no_times(kind.value_type))
+    return kind
