@@ -102,3 +102,14 @@ class IncompleteFetchError(RunsError):
             f"The {len(frame)} row(s) fetched are kept in the error's .frame attribute."
         )
 
+
+
+class RequestBudgetError(RunsError):
+    """A query would send, or has sent, as many requests as `max_requests` allows.
+
+    Rows fetched before the budget ran out are kept in `.frame` (None when nothing was sent).
+    """
+
+    def __init__(self, message: str, *, frame: pd.DataFrame | None = None) -> None:
+        self.frame = frame
+        super().__init__(message)

@@ -55,6 +55,7 @@ class Series:
     rows: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     error: ApiError | None = None
+    stopped: bool = False  # the request budget ran out before the paginator said stop
     # the columnar path: each page read by pyarrow (and its bytes), no dicts in `rows`
     columnar: Columnar | None = None
 
@@ -105,6 +106,7 @@ class Sender:
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.concurrency)
         self.sent = 0
+        self.max_requests: int | None = None  # the request budget: no page is asked for beyond it
         self._count_lock = threading.Lock()
 
     def send(
@@ -191,11 +193,18 @@ class Sender:
         return Response(request, raw.status_code, raw.headers, body, raw.content)
 
     def series(
-        self, provider: Provider, method: Method, first: Request, on_page: OnPage | None = None
+        self,
+        provider: Provider,
+        method: Method,
+        first: Request,
+        on_page: OnPage | None = None,
+        max_rows: int | None = None,
     ) -> Series:
         """All pages of one request: rows gathered until the paginator says stop.
 
-        A failure ends the series but keeps the rows of the pages before it.
+        A failure ends the series but keeps the rows of the pages before it. `max_rows`
+        stops it once that many rows are in (a pushed-down LIMIT); the request budget
+        (`max_requests`) stops it before a page beyond the budget, marking it `stopped`.
         """
         result = Series(first)
         result.columnar = self._columnar(method, first)
@@ -209,6 +218,9 @@ class Sender:
         request: Request | None = first
         seen: set[str] = set()
         while request is not None and result.requests < MAX_PAGES:
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                result.stopped = True
+                return result
             try:
                 response = self.send(provider, request, origin=first.url, reader=reader)
             except ApiError as exc:
@@ -242,6 +254,9 @@ class Sender:
                 break  # a paginator that repeats itself would never end
             seen.add(request.url)
             request = following
+            gathered = sum(result.columnar.counts) if result.columnar is not None else len(result.rows)
+            if max_rows is not None and gathered >= max_rows:
+                break
         return result
 
     def _columnar(self, method: Method, first: Request) -> Columnar | None:
@@ -270,14 +285,18 @@ class Sender:
         self,
         jobs: list[tuple[Provider, Method, Request]],
         on_page: OnPage | None = None,
+        max_rows: list[int | None] | None = None,
     ) -> list[Series]:
         """Request series fetched concurrently, in the order given."""
+        caps = max_rows or [None] * len(jobs)
         if len(jobs) == 1:
             provider, method, request = jobs[0]
-            return [self.series(provider, method, request, on_page)]
+            return [self.series(provider, method, request, on_page, caps[0])]
         workers = max(1, min(self.limits.concurrency, len(jobs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas") as pool:
-            futures = [pool.submit(self.series, p, m, r, on_page) for p, m, r in jobs]
+            futures = [
+                pool.submit(self.series, p, m, r, on_page, cap) for (p, m, r), cap in zip(jobs, caps)
+            ]
             return [f.result() for f in futures]
 
 
