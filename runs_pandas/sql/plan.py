@@ -27,7 +27,7 @@ class Call:
     resource: Resource
     method: Method
     args: tuple[tuple[str, Any], ...]
-    pushdown: Pushed = field(default_factory=Pushed)  # filters and limit asked of the API
+    pushdown: Pushed = field(default_factory=Pushed, compare=False)  # filters and limit asked of the API
 
     @property
     def kwargs(self) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def push(
     where, pushed, residual, exact = _Where(), [], [], True
     for conjunct in conjuncts:
         column = _own_column(conjunct, table, values)
-        if column in pinned:
+        if column is not None and column.lower() in {p.lower() for p in pinned}:
             pushed.append(conjunct.sql("duckdb"))
             continue
         result = _translate(conjunct, table, method, values)
@@ -178,7 +178,7 @@ def _translate(
         name, left, right, op = _column_of(right, table), right, left, _FLIP[op]
     if name is None or _has_column(right):
         return None
-    specs = [f for f in method.filters if f.field == name and op in f.operators]
+    specs = [f for f in method.filters if f.field.lower() == name.lower() and op in f.operators]
     if not specs:
         return None
     spec = specs[0]
@@ -277,7 +277,7 @@ def _limit(table: exp.Table, method: Method) -> int | None:
             return None
         key = keys[0]
         name = _column_of(key.this, table)
-        if name != method.order.field or bool(key.args.get("desc")) != method.order.descending:
+        if (name or "").lower() != method.order.field.lower() or bool(key.args.get("desc")) != method.order.descending:
             return None
     return count + skip if count + skip > 0 else None
 
