@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 COLUMNAR = True  # the columnar path on (tests turn it off to compare with the dict path)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_PAGES = 100_000
-_SECRET_QUERY = ("sig", "token", "key", "secret", "code", "password", "skoid", "sktid")
+_SECRET_QUERY = ("token", "key", "secret", "code", "password", "signature")  # plus the catalog's
 
 OnPage = Callable[[Request, int], None]
 Reader = Callable[[bytes], Any]  # page bytes -> pyarrow Table; raises when it cannot be sure
@@ -111,7 +111,7 @@ class Sender:
         self, provider: Provider, request: Request, origin: str | None = None, reader: Reader | None = None
     ) -> Response:
         """One request, retried within the budget; an ApiError when it finally fails."""
-        headers = {"Accept": "application/json"}
+        headers = dict(request.headers)  # the catalog's headers and header params
         if origin is None or same_origin(origin, request.url):
             headers.update(self.credentials.headers(provider))
 
@@ -135,7 +135,7 @@ class Sender:
                 code=None,
                 message=f"{exc} (gave up after {self.limits.retries + 1} attempts)",
                 method=request.method,
-                url=redact(request.url),
+                url=redact(request.url, provider.secret_query),
             ) from None
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
@@ -172,7 +172,7 @@ class Sender:
                 code=code,
                 message=message,
                 method=request.method,
-                url=redact(request.url),
+                url=redact(request.url, provider.secret_query),
             )
         body: Any = None
         if reader is not None and raw.content.strip() and b"\n" not in raw.content:
@@ -237,7 +237,9 @@ class Sender:
                 rows_count = len(rows)
             if on_page is not None:
                 on_page(request, rows_count)
-            following = next_request(method.paginator, request, body, rows_count, result.requests - 1)
+            following = next_request(
+                method.paginator, request, body, rows_count, result.requests - 1, response.headers
+            )
             if following is not None and following.url in seen:
                 break  # a paginator that repeats itself would never end
             seen.add(request.url)
@@ -319,13 +321,15 @@ def _error_text(provider: Provider, response: httpx.Response) -> tuple[str | Non
     return at(provider.error.code), message
 
 
-def redact(url: str) -> str:
-    """The URL with secret-looking query values (SAS signatures, tokens) hidden."""
+def redact(url: str, secret_names: tuple[str, ...] = ()) -> str:
+    """The URL with secret-looking query values hidden: tokens, keys, and the query params
+    a provider's catalog entry names as secrets (`secret_query`, e.g. signatures)."""
     parsed = httpx.URL(url)
     if not parsed.query:
         return url
+    names = (*_SECRET_QUERY, *(n.lower() for n in secret_names))
     params = [
-        (k, "REDACTED" if any(s in k.lower() for s in _SECRET_QUERY) else v)
+        (k, "REDACTED" if any(s in k.lower() for s in names) else v)
         for k, v in parsed.params.multi_items()
     ]
     return str(parsed.copy_with(params=params))
