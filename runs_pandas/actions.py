@@ -253,10 +253,11 @@ def _await(
         request.resource, f"{request.method} (operation)", "GET", link, None, request.args, request.headers
     )
     polls = 0
+    time.sleep(_poll_wait(response.headers.get("Retry-After"), polls, settings.poll_interval))
     while True:
-        wait = _poll_wait(response.headers.get("Retry-After"), polls, settings.poll_interval)
         status_response = sender.send(action.provider, poll, origin=request.url)
         polls += 1
+        wait = _poll_wait(status_response.headers.get("Retry-After"), polls, settings.poll_interval)
         body = status_response.body
         state = str(body.get(lro.state_field, "")).lower() if isinstance(body, dict) else ""
         terminal = {t.lower() for t in lro.terminal}
@@ -272,7 +273,6 @@ def _await(
                 method=request.method, url=link,
             )
         time.sleep(wait)
-        response = status_response
 
 
 def _poll_wait(retry_after: str | None, polls: int, interval: float) -> float:
