@@ -27,6 +27,7 @@ from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Method, Provider, Resource, catalog
 from runs_pandas.errors import ApiError, MissingParamError, ParamError, QueryError, RunsError
 from runs_pandas.http import Request, Response, Sender, build_request
+from runs_pandas.http.retry import retry_after
 from runs_pandas.session import Session
 from runs_pandas.sql.read import Statement, exec_target, literal
 
@@ -218,7 +219,7 @@ def perform(
 
 
 def _send(sender: Sender, action: Action, request: Request) -> Response:
-    response = sender.send(action.provider, request)
+    response = sender.send(action.provider, request, statuses=action.method.statuses or None)
     if action.wait and action.method.long_running and response.status in (201, 202):
         response = _await(sender, action, request, response)
     return response
@@ -232,7 +233,8 @@ def _await(sender: Sender, action: Action, request: Request, response: Response)
     deadline = time.monotonic() + AWAIT_BUDGET
     poll = Request(request.resource, f"{request.method} (operation)", "GET", link, None, request.args)
     while True:
-        wait = float(response.headers.get("Retry-After", "1") or 1)
+        asked = retry_after(response.headers.get("Retry-After"))
+        wait = 1.0 if asked is None else asked
         status_response = sender.send(action.provider, poll, origin=request.url)
         body = status_response.body
         state = str(body.get("status", "")).lower() if isinstance(body, dict) else ""

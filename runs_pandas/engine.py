@@ -18,7 +18,7 @@ import pyarrow as pa
 from runs_pandas import frames, pages
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import catalog
-from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
+from runs_pandas.errors import ApiError, QueryError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
 from runs_pandas.session import Session, default_session
@@ -84,11 +84,7 @@ def select(
     frame = frames.to_frame(result)
     frame = _stamp(frame, sql, list(calls), fetched.requests, started)
     if fetched.failures:
-        raise IncompleteFetchError(
-            "the query ran on partial data",
-            frame=frame,
-            failures=fetched.failures,
-        )
+        raise fetch_failure("the query ran on partial data", frame=frame, failures=fetched.failures)
     return frame
 
 
@@ -120,10 +116,8 @@ def fetch_frame(
     frame = frames.to_frame(fetched.tables[resource.id])
     frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
     if fetched.failures:
-        raise IncompleteFetchError(
-            f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
-            frame=frame,
-            failures=fetched.failures,
+        raise fetch_failure(
+            f"{len(fetched.failures)} of {len(calls)} scope(s) failed", frame=frame, failures=fetched.failures
         )
     return frame
 
