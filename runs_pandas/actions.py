@@ -30,6 +30,7 @@ from runs_pandas.http import Request, Response, Sender, build_request
 from runs_pandas.http.retry import retry_after
 from runs_pandas.session import Session
 from runs_pandas.sql.read import Statement, exec_target, literal
+from runs_pandas.values import ACCEPTED
 
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 AWAIT_BUDGET = 300.0
@@ -71,6 +72,11 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         name = item.this.this.name if is_body else item.this.name
         ok, value = literal(item.expression, params)
         if not ok:
+            if isinstance(item.expression, exp.Placeholder) and item.expression.name in params:
+                raise ParamError(
+                    f"@{name} is bound to None (:{item.expression.name}), which cannot be sent; "
+                    f"give {ACCEPTED}"
+                )
             if isinstance(item.expression, exp.Placeholder):
                 raise QueryError(f"no value for placeholder :{item.expression.name}; pass it in params=")
             if isinstance(item.expression, exp.Null):
