@@ -35,6 +35,7 @@ class Fetched:
     requests: int = 0
     rows: int = 0
     failures: list[ApiError] = field(default_factory=list)
+    series: int = 0  # request series fetched (or taken from the cache)
 
 
 def query(
@@ -84,7 +85,9 @@ def select(
     frame = frames.to_frame(result)
     frame = _stamp(frame, sql, list(calls), fetched.requests, started)
     if fetched.failures:
-        raise fetch_failure("the query ran on partial data", frame=frame, failures=fetched.failures)
+        raise fetch_failure(
+            "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
+        )
     return frame
 
 
@@ -117,7 +120,8 @@ def fetch_frame(
     frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
     if fetched.failures:
         raise fetch_failure(
-            f"{len(fetched.failures)} of {len(calls)} scope(s) failed", frame=frame, failures=fetched.failures
+            f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
+            frame=frame, failures=fetched.failures, series=fetched.series,
         )
     return frame
 
@@ -144,7 +148,7 @@ def fetch(
     ]
     progress = Progress(session.settings.progress, len(jobs))
     sender = session.sender()
-    out = Fetched()
+    out = Fetched(series=len(jobs))
     try:
         with _quiet_gc():
             todo = []

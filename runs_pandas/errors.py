@@ -10,7 +10,7 @@
     │   ├── UnauthorizedError      401/403: the provider refused the credentials (also an AuthError)
     │   ├── NotFoundError          404 on a request for one object: no such object
     │   └── PageError              a page that is not what the catalog says, or paging that repeats
-    └── IncompleteFetchError     some requests failed; carries the rows already fetched
+    └── IncompleteFetchError     some series failed, others not; carries the rows fetched
 
 Messages say what went wrong, where, and what is accepted. None holds a secret.
 """
@@ -67,7 +67,14 @@ class AuthError(RunsError):
 
 
 class ApiError(RunsError):
-    """The API answered with an error."""
+    """The API answered with an error.
+
+    Raised by a fetch whose every series failed: `.failures` then lists them all, and
+    `.frame` holds what was fetched before (pages before the failure).
+    """
+
+    frame: pd.DataFrame | None = None
+    failures: tuple[ApiError, ...] = ()
 
     def __init__(
         self,
@@ -97,16 +104,12 @@ class UnauthorizedError(ApiError, AuthError):
     Raised whether one request or all were refused; rows other requests fetched are in `.frame`.
     """
 
-    frame: pd.DataFrame | None = None
-
 
 class NotFoundError(ApiError):
     """A request for one object (a run by its id) found none (HTTP 404).
 
     Rows other requests fetched are in `.frame`.
     """
-
-    frame: pd.DataFrame | None = None
 
 
 class PageError(ApiError):
@@ -130,20 +133,20 @@ class IncompleteFetchError(RunsError):
 
 
 
-def fetch_failure(message: str, *, frame: pd.DataFrame, failures: list[ApiError]) -> RunsError:
-    """The error for a fetch with failures, rows kept in `.frame` whichever it is.
+def fetch_failure(message: str, *, frame: pd.DataFrame, failures: list[ApiError], series: int) -> RunsError:
+    """The error for a fetch of `series` request series with failures, rows kept in `.frame`.
 
     Refused credentials are an `UnauthorizedError` whether one request or all were refused;
-    objects that do not exist are a `NotFoundError` when nothing else failed; other failures
-    are an `IncompleteFetchError`.
+    objects that do not exist are a `NotFoundError` when nothing else failed; when every
+    series failed, the first failure itself; otherwise an `IncompleteFetchError`.
     """
     refused = next((f for f in failures if isinstance(f, UnauthorizedError)), None)
-    if refused is not None:
-        refused.frame = frame
-        return refused
-    if failures and all(isinstance(f, NotFoundError) for f in failures):
-        first = failures[0]
-        assert isinstance(first, NotFoundError)
-        first.frame = frame
-        return first
-    return IncompleteFetchError(message, frame=frame, failures=failures)
+    every = len(failures) >= series
+    chosen: ApiError | None = refused
+    if chosen is None and failures and (every or all(isinstance(f, NotFoundError) for f in failures)):
+        chosen = failures[0]
+    if chosen is None:
+        return IncompleteFetchError(message, frame=frame, failures=failures)
+    chosen.frame = frame
+    chosen.failures = tuple(failures)
+    return chosen
