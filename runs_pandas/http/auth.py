@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import httpx
 from pydantic import SecretStr
@@ -131,12 +131,20 @@ class Credentials:
         places = [SOURCES[s.type].describe(s) for s in provider.auth.sources]
         return " or ".join(places)
 
-    def scrub(self, text: str) -> str:
+    @overload
+    def scrub(self, text: str) -> str: ...
+    @overload
+    def scrub(self, text: bytes) -> bytes: ...
+
+    def scrub(self, text: str | bytes) -> str | bytes:
         """`text` with every secret this object has handed out replaced by `***`."""
         with self._lock:
             known = sorted(self._known, key=len, reverse=True)
         for secret in known:
-            if secret and secret in text:
+            if isinstance(text, bytes):
+                if secret.encode() in text:
+                    text = text.replace(secret.encode(), b"***")
+            elif secret in text:
                 text = text.replace(secret, "***")
         return text
 

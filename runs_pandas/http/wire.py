@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, overload
 
 import httpx
 import orjson
@@ -16,16 +15,28 @@ from runs_pandas.http.request import Request
 from runs_pandas.http.retry import Transient
 
 
+class Scrub(Protocol):
+    """Replaces known secrets in text or bytes (`Credentials.scrub`)."""
+
+    @overload
+    def __call__(self, text: str) -> str: ...
+    @overload
+    def __call__(self, text: bytes) -> bytes: ...
+
+
 def receive(
     client: httpx.Client,
     request: Request,
     url: str,
     auth: httpx.Auth | None,
     timeout: float,
-    scrub: Callable[[str], str],
+    scrub: Scrub,
 ) -> tuple[int, httpx.Headers, bytes]:
     """Status, headers and the whole body, within `timeout` for all of it (a body trickled
-    byte by byte is cut off there, within one read of the deadline)."""
+    byte by byte is cut off there, within one read of the deadline).
+
+    Known secrets are scrubbed from the body at once: a server that echoes one cannot put
+    it into an error, a row, or a local variable that a verbose traceback prints."""
     deadline = time.monotonic() + timeout
     try:
         with client.stream(
@@ -42,7 +53,7 @@ def receive(
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
                     raise Transient(f"the response took longer than the timeout ({timeout:g} s)", None, None)
-            return raw.status_code, raw.headers, b"".join(chunks)
+            return raw.status_code, raw.headers, scrub(b"".join(chunks))
     except (httpx.TransportError, httpx.DecodingError) as exc:
         message = scrub(f"{type(exc).__name__}: {exc}")
         raise Transient(message, None, None) from None
