@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 import httpx
 
+from runs_pandas import values
 from runs_pandas.catalog import Method, Param, Provider
 from runs_pandas.catalog.models import template_holes
-from runs_pandas import values
 from runs_pandas.errors import ParamError
 
 _DEPLOYMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")

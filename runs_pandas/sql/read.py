@@ -19,9 +19,9 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from runs_pandas import values
-from runs_pandas.values import checked as checked_value
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.values import checked as checked_value
 
 Kind = Literal["select", "exec", "show", "describe"]
 

@@ -117,7 +117,7 @@ def test_odd_frames_get_a_clear_error(api: Recorder) -> None:
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=40), st.binary(max_size=8), st.datetimes(timezones=st.just(dt.timezone.utc)),
+    st.text(max_size=40), st.binary(max_size=8), st.datetimes(timezones=st.just(dt.UTC)),
     st.dates(), st.decimals(allow_nan=True), st.just(pd.NA), st.just(pd.NaT),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )

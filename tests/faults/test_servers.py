@@ -50,9 +50,8 @@ def test_a_bad_second_page_is_an_error_naming_the_request_and_keeps_the_first(bo
             return Answer(200, body)
         return Answer(200, acr_page("r1", "r2", next_link=f"{server.url}{seen.path}/page2"))
 
-    with serving(script) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url))
+    with serving(script) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url))
     failure = info.value.failures[0]
     assert isinstance(failure, PageError)
     text = str(failure)
@@ -73,9 +72,8 @@ def test_a_next_link_to_itself_stops_with_the_rows_once() -> None:
     def script(seen: Seen, index: int) -> Answer:
         return Answer(200, acr_page("r1", "r2", next_link=f"{server.url}{seen.path}?api-version=2019-06-01-preview"))
 
-    with serving(script) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url))
+    with serving(script) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url))
     assert list(info.value.frame["runId"]) == ["r1", "r2"]
     assert isinstance(info.value.failures[0], PageError) and "repeats" in str(info.value.failures[0])
     assert len(server.seen) == 1
@@ -86,9 +84,8 @@ def test_a_repeated_page_token_stops_the_series() -> None:
         run = {"run_id": f"run{index}", "notebook_name": "nb"}
         return Answer(200, {"runs": [run], "next_page_token": "same" if index else "first"})
 
-    with serving(script) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(DBX, session=session_for(server.url))
+    with serving(script) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(DBX, session=session_for(server.url))
     assert list(info.value.frame["run_id"]) == ["run0", "run1", "run2"]
     assert "repeats" in str(info.value) and "clean-rooms/room/runs" in str(info.value)
     assert [s.query.get("page_token") for s in server.seen] == [None, ["first"], ["same"]]  # never twice
@@ -108,9 +105,8 @@ def test_the_page_cap_ends_a_runaway_series_and_keeps_its_rows() -> None:
     def script(seen: Seen, index: int) -> Answer:
         return Answer(200, acr_page(f"r{index}", next_link=f"{server.url}{seen.path}?api-version=x&skip={index + 1}"))
 
-    with serving(script) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url, max_pages=5))
+    with serving(script) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url, max_pages=5))
     assert len(info.value.frame) == 5 and len(server.seen) == 5
     assert "page cap (5 pages, setting max_pages)" in str(info.value)
 
@@ -119,9 +115,8 @@ def test_a_malformed_next_link_is_an_api_error() -> None:
     def script(seen: Seen, index: int) -> Answer:
         return Answer(200, acr_page("r1", next_link="http://[::1"))
 
-    with serving(script) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url))
+    with serving(script) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url))
     assert list(info.value.frame["runId"]) == ["r1"] and "next link" in str(info.value)
 
 
@@ -178,18 +173,16 @@ def throttled_then_ok(retry_after: str):
 
 
 def test_retry_after_beyond_the_budget_gives_up_at_once() -> None:
-    with serving(throttled_then_ok("3")) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url, retry_budget=0.5))
+    with serving(throttled_then_ok("3")) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url, retry_budget=0.5))
     assert "asked to wait 3.0 s" in str(info.value) and "retry_budget" in str(info.value)
     assert len(server.seen) == 1  # did not sit out 3 s and try again
 
 
 def test_retry_after_as_an_http_date_is_honoured() -> None:
     date = email.utils.formatdate(time.time() + 30, usegmt=True)
-    with serving(throttled_then_ok(date)) as server:
-        with pytest.raises(rp.ApiError) as info:
-            rp.query(ACR, session=session_for(server.url, retry_budget=5))
+    with serving(throttled_then_ok(date)) as server, pytest.raises(rp.ApiError) as info:
+        rp.query(ACR, session=session_for(server.url, retry_budget=5))
     assert "asked to wait 2" in str(info.value) or "asked to wait 3" in str(info.value)  # ~30 s, read as a date
     past = email.utils.formatdate(time.time() - 30, usegmt=True)
     with serving(throttled_then_ok(past)) as server:
@@ -221,9 +214,8 @@ def test_401_on_one_of_three_scopes_is_an_auth_error_with_the_other_rows() -> No
         return Answer(200, acr_page(seen.path.split("/registries/")[1].split("/")[0] + "-run"))
 
     sql = ACR.replace("registryName = 'alpha1'", "registryName IN ('alpha1', 'bravo2', 'charlie3')")
-    with serving(script) as server:
-        with pytest.raises(rp.AuthError) as info:
-            rp.query(sql, session=session_for(server.url))
+    with serving(script) as server, pytest.raises(rp.AuthError) as info:
+        rp.query(sql, session=session_for(server.url))
     assert isinstance(info.value, rp.UnauthorizedError) and info.value.status == 401
     assert "secrets= given to the Session" in str(info.value) and "azure" in str(info.value)
     assert sorted(info.value.frame["runId"]) == ["alpha1-run", "charlie3-run"]
