@@ -30,9 +30,11 @@ from runs_pandas.catalog import Method, Provider, Resource, catalog
 from runs_pandas.catalog.models import LongRunning
 from runs_pandas.errors import ApiError, MissingParamError, ParamError, QueryError, RunsError
 from runs_pandas.http import Request, Response, Sender, build_request
+from runs_pandas.http.retry import retry_after as parse_retry_after
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, Settings
 from runs_pandas.sql.read import Statement, exec_target, literal
+from runs_pandas.values import ACCEPTED
 
 MAX_POLL_WAIT = 10.0  # seconds: a longer Retry-After between polls is capped to this
 
@@ -73,6 +75,11 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         name = item.this.this.name if is_body else item.this.name
         ok, value = literal(item.expression, params)
         if not ok:
+            if isinstance(item.expression, exp.Placeholder) and item.expression.name in params:
+                raise ParamError(
+                    f"@{name} is bound to None (:{item.expression.name}), which cannot be sent; "
+                    f"give {ACCEPTED}"
+                )
             if isinstance(item.expression, exp.Placeholder):
                 raise QueryError(f"no value for placeholder :{item.expression.name}; pass it in params=")
             if isinstance(item.expression, exp.Null):
@@ -214,7 +221,7 @@ def perform(
 
 
 def _send(sender: Sender, action: Action, request: Request, settings: Settings, session: Session) -> Response:
-    response = sender.send(action.provider, request)
+    response = sender.send(action.provider, request, statuses=action.method.statuses or None)
     lro = action.method.long_running
     if action.wait and lro is not None and response.status in lro.statuses:
         response = _await(sender, action, request, response, lro, settings)
@@ -276,12 +283,10 @@ def _await(
 
 
 def _poll_wait(retry_after: str | None, polls: int, interval: float) -> float:
-    """Seconds before the next poll: Retry-After in seconds when usable, else the backoff."""
-    try:
-        seconds = float(retry_after) if retry_after is not None else -1.0
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):  # missing, negative, NaN, a date, "soon"
+    """Seconds before the next poll: Retry-After (seconds or an HTTP-date) when usable,
+    else the backoff (missing, negative, NaN, "soon")."""
+    seconds = parse_retry_after(retry_after)
+    if seconds is None:
         seconds = interval * min(2**polls, 8) + random.uniform(0, interval / 4)
     return min(seconds, MAX_POLL_WAIT)
 

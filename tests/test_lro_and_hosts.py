@@ -68,7 +68,7 @@ def test_the_await_budget_is_a_setting() -> None:
         rp.Settings(await_budget=0)
 
 
-@pytest.mark.parametrize("value", [None, "-1", "soon", "Wed, 21 Oct 2015 07:28:00 GMT", "nan", "inf"])
+@pytest.mark.parametrize("value", [None, "-1", "soon", "Wed, 21 Oct 2015 07:28:00", "nan", "inf"])
 def test_an_unusable_retry_after_falls_back_to_the_backoff(value: str | None) -> None:
     waits = [_poll_wait(value, polls, 0.5) for polls in range(5)]
     assert all(0 < w <= 10 for w in waits) and waits[0] < waits[3]

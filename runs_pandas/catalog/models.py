@@ -170,6 +170,7 @@ class Method(_Model):
     body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
     long_running: LongRunning | None = None  # may answer 201/202 with an operation to follow
     headers: dict[str, str] = {}  # sent with every request of this method (after the provider's)
+    statuses: tuple[int, ...] = ()  # the success statuses its API documents; () = any 2xx
 
     @model_validator(mode="after")
     def _check(self) -> Method:
