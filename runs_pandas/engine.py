@@ -16,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from runs_pandas import frames, pages
-from runs_pandas.analysis.cells import missing
+from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
-from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError, RequestBudgetError
+from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
+from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.plan import Call, plan
+from runs_pandas.sql.plan import Call, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
 from runs_pandas.sql.run import output_names, run
 
@@ -35,6 +36,7 @@ class Fetched:
     requests: int = 0
     rows: int = 0
     failures: list[ApiError] = field(default_factory=list)
+    series: int = 0  # request series fetched (or taken from the cache)
     stopped: list[tuple[str, int]] = field(default_factory=list)  # series cut by the budget
     series_requests: list[tuple[str, int]] = field(default_factory=list)  # requests per series
 
@@ -58,14 +60,12 @@ def query(
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
-        return _stamp(discover(statement.text), sql, [], 0, started)
+        return stamp(discover(statement.text), sql, [], 0, started)
     if statement.kind == "explain":
         from runs_pandas.sql.explain import explain
 
-        return _stamp(explain(statement, session), sql, [], 0, started)
+        return stamp(explain(statement, session), sql, [], 0, started)
     if statement.kind == "exec":
-        from runs_pandas.actions import execute
-
         return execute(statement, params, session, dry_run=dry_run, started=started)
     return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
 
@@ -80,7 +80,7 @@ def select(
     started: float,
 ) -> pd.DataFrame:
     """Fetch every resource the SELECT names, then let DuckDB answer it."""
-    from runs_pandas.sql.budget import check_plan, spent_message
+    from runs_pandas.sql.budget import check_plan
 
     calls = plan(statement.references, catalog())
     first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
@@ -91,17 +91,11 @@ def select(
     result = run(statement.text, fetched.tables, params)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
-    frame = _stamp(frame, sql, list(calls), fetched.requests, started)
-    if fetched.stopped:
-        raise RequestBudgetError(
-            spent_message(fetched.requests, session.settings.max_requests, fetched.series_requests, fetched.rows),
-            frame=frame,
-        )
+    frame = stamp(frame, sql, list(calls), fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
-        raise IncompleteFetchError(
-            "the query ran on partial data",
-            frame=frame,
-            failures=fetched.failures,
+        raise fetch_failure(
+            "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
         )
     return frame
 
@@ -113,38 +107,22 @@ def fetch_frame(
 ) -> pd.DataFrame:
     """Runs of one resource for each scope (a dict of param values), as one DataFrame.
 
-    The core of `df.runs.fetch()`: each scope is one request series, all fetched
-    concurrently; the method is chosen per scope as a WHERE clause would choose it.
+    The core of `df.runs.fetch()`: the planner makes one request series per scope (the
+    scopes are given, not multiplied), fetched concurrently like a SELECT's.
     """
-    from runs_pandas.sql.plan import choose_method
-
     session = session or default_session()
     started = time.perf_counter()
     resource = catalog().resource(resource_id)
-    provider = catalog().provider_of(resource)
-    calls: list[Call] = []
-    for scope in scopes:
-        values = {k: v for k, v in scope.items() if not missing(v)}
-        method = choose_method(resource, {k: [v] for k, v in values.items()})
-        known = {k: v for k, v in values.items() if method.param(k) is not None}
-        call = Call(provider, resource, method, tuple(known.items()))
-        if call not in calls:
-            calls.append(call)
-    fetched = fetch(session, {resource.id: calls})
+    calls = plan_scopes(resource, scopes, catalog())
+    first_requests = {resource.id: [first_request(session, c) for c in calls]}
+    fetched = fetch(session, {resource.id: calls}, first_requests)
     frame = frames.to_frame(fetched.tables[resource.id])
-    frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
-    if fetched.stopped:
-        from runs_pandas.sql.budget import spent_message
-
-        raise RequestBudgetError(
-            spent_message(fetched.requests, session.settings.max_requests, fetched.series_requests, fetched.rows),
-            frame=frame,
-        )
+    frame = stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
-        raise IncompleteFetchError(
+        raise fetch_failure(
             f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
-            frame=frame,
-            failures=fetched.failures,
+            frame=frame, failures=fetched.failures, series=fetched.series,
         )
     return frame
 
@@ -171,7 +149,7 @@ def fetch(
     ]
     progress = Progress(session.settings.progress, len(jobs))
     sender = session.sender()
-    out = Fetched()
+    out = Fetched(series=len(jobs))
     try:
         with _quiet_gc():
             todo = []
@@ -216,6 +194,17 @@ def fetch(
 
 def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:
     return (call.resource.id, call.method.name, request.url, call.pushdown.limit)
+
+
+def _check_budget(fetched: Fetched, session: Session, frame: pd.DataFrame) -> None:
+    """A RequestBudgetError, rows kept, when the fetch reached `max_requests`."""
+    if fetched.stopped:
+        from runs_pandas.sql.budget import spent_message
+
+        budget = session.settings.max_requests
+        raise RequestBudgetError(
+            spent_message(fetched.requests, budget, fetched.series_requests, fetched.rows), frame=frame
+        )
 
 
 def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
@@ -275,32 +264,6 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
         return None
     columnar_tables += 1
     return struct
-
-
-def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:
-    """One row per request that would be sent: what a dry run shows. No secret is in it."""
-    import json
-
-    return pd.DataFrame(
-        {
-            "resource": [r.resource for r in requests],
-            "method": [r.method for r in requests],
-            "verb": [r.verb for r in requests],
-            "url": [r.url for r in requests],
-            "body": [None if r.json is None else json.dumps(r.json) for r in requests],
-        }
-    )
-
-
-def _stamp(frame: pd.DataFrame, sql: str, resources: list[str], requests: int, started: float) -> pd.DataFrame:
-    frame.attrs["runs_pandas"] = {
-        "sql": sql,
-        "resources": resources,
-        "requests": requests,
-        "seconds": round(time.perf_counter() - started, 3),
-        "shape": frame.shape,  # pandas copies attrs to derived frames; this tells them apart
-    }
-    return frame
 
 
 @contextmanager
