@@ -18,9 +18,10 @@ import pytest
 
 import runs_pandas
 from runs_pandas import widgets
-from runs_pandas.catalog import Param
+from runs_pandas.catalog import Param, catalog
 from runs_pandas.errors import UnknownResourceError
 from runs_pandas.sandbox import Sandbox
+from runs_pandas.sql.plan import choose_method
 from runs_pandas.widgets import FieldSpec, Form, form, sql_form
 
 AIRPLANE = "airplane.runs.runs"
@@ -353,3 +354,29 @@ def test_datetime_values_are_sent_in_utc() -> None:
     f.fields["until"].value = datetime(2024, 5, 1, 23, 59, 59)
     assert f.values() == {"until": "2024-05-01T23:59:59Z"}
     assert widgets._wire(datetime(2024, 5, 2, 1, 0, tzinfo=UTC)) == "2024-05-02T01:00:00Z"
+
+
+def _scope_for(sb: Sandbox, provider: str) -> dict[str, str]:
+    """A valid sandbox scope of a catalog provider (the sandbox may name it shorter)."""
+    scopes = sb.scopes()
+    return (scopes.get(provider) or scopes[provider.split("_")[0]])[0]
+
+
+@pytest.mark.parametrize("resource_id", sorted(catalog().resources))
+def test_the_starred_fields_are_what_the_planner_needs(
+    sb: Sandbox, session: runs_pandas.Session, resource_id: str
+) -> None:
+    """Every resource's form, from its catalog data alone: filling only the starred fields
+    is a SELECT the planner accepts, and they are the required params of its chosen method."""
+    resource = catalog().resource(resource_id)
+    f = form(resource_id, session=session, namespace={})
+    starred = {name for name, spec in f.specs.items() if spec.required}
+    scope = _scope_for(sb, resource.provider)
+    chosen = choose_method(resource, {name: [scope[name]] for name in starred})
+    assert starred == {p.name for p in chosen.required}
+    _fill(f, **{name: scope[name] for name in starred})
+    f.dry_run.value = True
+    sent = Sent(sb)
+    f.run_button.click()
+    assert f.error is None and sent() == []
+    assert "dry run: 1 request(s)" in _texts(f)
