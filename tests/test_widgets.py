@@ -6,6 +6,7 @@ sandbox, whose `requests` list shows every request a form caused (or did not cau
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ import runs_pandas
 from runs_pandas import widgets
 from runs_pandas.catalog import Param, catalog
 from runs_pandas.errors import UnknownResourceError
+from runs_pandas.render import footer
 from runs_pandas.sandbox import Sandbox
 from runs_pandas.sql.plan import choose_method
 from runs_pandas.widgets import FieldSpec, Form, form, sql_form
@@ -183,6 +185,9 @@ def test_run_stores_the_frame_in_the_namespace(sb: Sandbox, session: runs_pandas
     assert f"{len(frame)} row(s) stored in `runs`" in _texts(f)
     shown = [o for o in f.output.outputs if o["output_type"] == "display_data"]
     assert frame["id"].iloc[0] in shown[0]["data"]["text/html"]
+    # the same renderer as the magic and the CLI: rows, requests, time, truncation
+    assert footer(frame) in html.unescape(shown[0]["data"]["text/html"])
+    assert f"{len(frame):,} rows · " in shown[0]["data"]["text/plain"] and "requests" in footer(frame)
     assert f.value is frame
 
 
