@@ -16,6 +16,8 @@ from urllib.parse import quote
 import ipywidgets as w
 import pandas as pd
 import pytest
+from test_fourth_provider import RESOURCE as FORGE
+from test_fourth_provider import Forge, forge  # noqa: F401 (the fake provider, as a fixture)
 
 import runs_pandas
 from runs_pandas import widgets
@@ -385,3 +387,17 @@ def test_the_starred_fields_are_what_the_planner_needs(
     f.run_button.click()
     assert f.error is None and sent() == []
     assert "dry run: 1 request(s)" in _texts(f)
+
+
+def test_a_form_for_a_provider_added_by_a_catalog_file(forge: Forge) -> None:  # noqa: F811
+    """The fourth provider (tests/data/forge.json): its form comes from the catalog data alone."""
+    namespace: dict[str, Any] = {}
+    with runs_pandas.Session(sandbox=False, settings=runs_pandas.Settings(progress=False)) as s:
+        f = form(FORGE, session=s, result="runs", namespace=namespace)
+        assert {name for name, spec in f.specs.items() if spec.required} == {"owner", "repo"}
+        assert list(f.specs)[:2] == ["owner", "repo"]  # the required fields first
+        _fill(f, owner="o", repo="api")
+        f.run_button.click()
+    assert f.error is None, f.error
+    assert namespace["runs"]["id"].tolist() == list(range(1000, 1023))
+    assert all(h["Accept"] == "application/vnd.forge+json" for _, _, h in forge.seen)
