@@ -16,7 +16,9 @@ pyspark is an optional extra: `pip install 'runs_pandas[spark]'`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -137,7 +139,8 @@ def fetch(
     source = scopes.select(*[f"`{n}`" for n in names])
     if partitions is not None:
         source = source.repartition(partitions)
-    fetched = source.mapInArrow(task, schema=spark_schema(plan))
+    with _arrow_only():
+        fetched = source.mapInArrow(task, schema=spark_schema(plan))
     return SparkRuns(fetched.persist(), plan, task)
 
 
@@ -145,7 +148,9 @@ def to_pandas(runs: DataFrame, plan: Layout | None = None) -> pd.DataFrame:
     """A Spark runs frame back as pandas, `_extra` opened into columns, types as the core's."""
     from runs_pandas.spark.layout import to_pandas as _to_pandas
 
-    return _to_pandas(runs.toArrow(), plan)
+    with _arrow_only():
+        table = runs.toArrow()
+    return _to_pandas(table, plan)
 
 
 def executor_environment(session: Session) -> dict[str, str]:
@@ -171,6 +176,15 @@ def executor_environment(session: Session) -> dict[str, str]:
             scheme = f"{provider.auth.scheme} " if provider.auth.scheme else ""
             env[variable] = header.removeprefix(scheme)
     return env
+
+
+@contextmanager
+def _arrow_only() -> Iterator[None]:
+    """pyspark 4 warns that it does not fully support pandas 3 whenever an Arrow API is
+    called; runs_pandas hands Spark Arrow, not pandas, so the warning does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
 
 
 def _param_names(resource_id: str) -> set[str]:

@@ -187,3 +187,11 @@ def test_forms_notebook_shows_the_airplane_form_and_stores_the_result() -> None:
     last = nb.cells[-1]
     html = "".join(d.get("text/html", "") for d in outputs_data(last))
     assert "<table" in html and "tsk" in html
+
+
+def test_spark_notebook_matches_the_pandas_path_and_reports_the_failed_scopes() -> None:
+    nb, _ = executed("10-spark.ipynb")
+    equal = "".join(o.get("text", "") for o in tagged(nb, "spark-equal").outputs)
+    assert "equal to df.runs.fetch: True" in equal
+    errors = "".join(o.get("text", "") for o in tagged(nb, "spark-errors").outputs)
+    assert errors.count("decommissioned") == 3 and "404" in errors

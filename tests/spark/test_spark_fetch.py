@@ -40,7 +40,7 @@ def test_spark_returns_the_same_runs_as_the_pandas_path(spark: Any, driver_sessi
     import runs_pandas.spark as rps
 
     for resource, key, name in (
-        (ACR, ["runId"], "azure"),
+        (ACR, ["id"], "azure"),
         ("databricks_workspace.cleanrooms.task_runs", ["collaborator_job_run_info.collaborator_task_run_id"], "databricks"),
         ("airplane.runs.runs", ["id"], "airplane"),
     ):
@@ -69,7 +69,7 @@ def test_500_scopes_with_failing_ones_reported_apart(
     frame = spark.createDataFrame(pd.DataFrame(scopes + broken).astype(object))
     result = rps.fetch(frame, ACR, session=driver_session, partitions=4)
     got = result.to_pandas()
-    pd.testing.assert_frame_equal(_sorted(got, ["runId"]), _sorted(want, ["runId"]))
+    pd.testing.assert_frame_equal(_sorted(got, ["id"]), _sorted(want, ["id"]))
 
     errors = result.errors.toPandas()
     assert sorted(errors["registryName"]) == sorted(MISSING_REGISTRIES)
