@@ -27,8 +27,10 @@ from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Method, Provider, Resource, catalog
 from runs_pandas.errors import ApiError, MissingParamError, ParamError, QueryError, RunsError
 from runs_pandas.http import Request, Response, Sender, build_request
+from runs_pandas.http.retry import retry_after
 from runs_pandas.session import Session
 from runs_pandas.sql.read import Statement, exec_target, literal
+from runs_pandas.values import ACCEPTED
 
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 AWAIT_BUDGET = 300.0
@@ -70,6 +72,11 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         name = item.this.this.name if is_body else item.this.name
         ok, value = literal(item.expression, params)
         if not ok:
+            if isinstance(item.expression, exp.Placeholder) and item.expression.name in params:
+                raise ParamError(
+                    f"@{name} is bound to None (:{item.expression.name}), which cannot be sent; "
+                    f"give {ACCEPTED}"
+                )
             if isinstance(item.expression, exp.Placeholder):
                 raise QueryError(f"no value for placeholder :{item.expression.name}; pass it in params=")
             if isinstance(item.expression, exp.Null):
@@ -218,7 +225,7 @@ def perform(
 
 
 def _send(sender: Sender, action: Action, request: Request) -> Response:
-    response = sender.send(action.provider, request)
+    response = sender.send(action.provider, request, statuses=action.method.statuses or None)
     if action.wait and action.method.long_running and response.status in (201, 202):
         response = _await(sender, action, request, response)
     return response
@@ -232,7 +239,8 @@ def _await(sender: Sender, action: Action, request: Request, response: Response)
     deadline = time.monotonic() + AWAIT_BUDGET
     poll = Request(request.resource, f"{request.method} (operation)", "GET", link, None, request.args)
     while True:
-        wait = float(response.headers.get("Retry-After", "1") or 1)
+        asked = retry_after(response.headers.get("Retry-After"))
+        wait = 1.0 if asked is None else asked
         status_response = sender.send(action.provider, poll, origin=request.url)
         body = status_response.body
         state = str(body.get("status", "")).lower() if isinstance(body, dict) else ""

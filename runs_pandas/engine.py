@@ -18,7 +18,7 @@ import pyarrow as pa
 from runs_pandas import frames, pages
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import catalog
-from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
+from runs_pandas.errors import ApiError, QueryError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
 from runs_pandas.session import Session, default_session
@@ -35,6 +35,7 @@ class Fetched:
     requests: int = 0
     rows: int = 0
     failures: list[ApiError] = field(default_factory=list)
+    series: int = 0  # request series fetched (or taken from the cache)
 
 
 def query(
@@ -84,10 +85,8 @@ def select(
     frame = frames.to_frame(result)
     frame = _stamp(frame, sql, list(calls), fetched.requests, started)
     if fetched.failures:
-        raise IncompleteFetchError(
-            "the query ran on partial data",
-            frame=frame,
-            failures=fetched.failures,
+        raise fetch_failure(
+            "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
         )
     return frame
 
@@ -120,10 +119,9 @@ def fetch_frame(
     frame = frames.to_frame(fetched.tables[resource.id])
     frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
     if fetched.failures:
-        raise IncompleteFetchError(
+        raise fetch_failure(
             f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
-            frame=frame,
-            failures=fetched.failures,
+            frame=frame, failures=fetched.failures, series=fetched.series,
         )
     return frame
 
@@ -150,7 +148,7 @@ def fetch(
     ]
     progress = Progress(session.settings.progress, len(jobs))
     sender = session.sender()
-    out = Fetched()
+    out = Fetched(series=len(jobs))
     try:
         with _quiet_gc():
             todo = []

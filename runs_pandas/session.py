@@ -31,9 +31,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(validate_assignment=True)
 
     concurrency: int = Field(default=32, ge=1, le=256, description="requests in flight at once")
-    timeout: float = Field(default=30.0, gt=0, description="seconds to wait for one response")
+    timeout: float = Field(default=30.0, gt=0, description="seconds one whole response may take (body included)")
     retries: int = Field(default=4, ge=0, le=20, description="extra tries for 429, 502-504, drops")
-    retry_budget: float = Field(default=60.0, ge=0, description="seconds all retries of one request may take")
+    retry_budget: float = Field(default=60.0, ge=0, description="seconds all retry waits of one request may take")
+    backoff_base: float = Field(default=0.2, ge=0, description="seconds of the first backoff wait (doubled each try)")
+    backoff_cap: float = Field(default=30.0, ge=0, description="seconds one backoff wait may take at most")
+    max_pages: int = Field(default=10_000, ge=1, description="pages one request series may fetch before it is stopped")
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
@@ -42,7 +45,10 @@ class Settings(BaseModel):
         return Limits(
             retries=self.retries,
             retry_budget=self.retry_budget,
+            backoff_base=self.backoff_base,
+            backoff_cap=self.backoff_cap,
             timeout=self.timeout,
+            max_pages=self.max_pages,
             concurrency=self.concurrency,
         )
 

@@ -27,6 +27,7 @@ def fetch_scopes(
     """The resource `resource` names, and one scope per row from its SELECT params."""
     from runs_pandas.catalog import catalog
 
+    check_frame(frame, "df.runs.fetch()")
     found = catalog().resource(resource)
     names = {p.name for m in found.methods_for("select") for p in m.params}
     taken = [c for c in frame.columns if c in names and c not in fixed]
@@ -41,6 +42,7 @@ def exec_params(
     A run-id param the frame lacks (Airplane `cancelRun`'s `runID`) is taken from the run
     id column.
     """
+    check_frame(frame, "df.runs.exec()")
     called = resource.method(method)
     params = [p.name for p in called.params] if called is not None else []
     taken = [c for c in frame.columns if c in params and c not in fixed]
@@ -54,6 +56,20 @@ def exec_params(
                 if not missing(value):
                     row[name] = value
     return [{**row, **fixed} for row in rows]
+
+
+def check_frame(frame: pd.DataFrame, surface: str) -> None:
+    """A ParamError when the frame's columns cannot be read as params: repeated or nested names."""
+    from runs_pandas.errors import ParamError
+
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise ParamError(f"{surface} needs one level of column names; flatten the MultiIndex columns first")
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        raise ParamError(
+            f"{surface}: the frame has more than one column named {', '.join(map(repr, repeated))}; "
+            f"each param needs one column (rename or drop the others)"
+        )
 
 
 def _rows(frame: pd.DataFrame, columns: Sequence[Hashable]) -> list[dict[str, Any]]:

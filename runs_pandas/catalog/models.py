@@ -123,6 +123,7 @@ class Method(_Model):
     paginator: Paginator = Paginator(type="none")
     body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
     long_running: bool = False  # may answer 201/202 with an operation to follow
+    statuses: tuple[int, ...] = ()  # the success statuses its API documents; () = any 2xx
 
     @model_validator(mode="after")
     def _check(self) -> Method:

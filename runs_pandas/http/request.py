@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from runs_pandas import values
 from runs_pandas.catalog import Method, Param, Provider
 from runs_pandas.catalog.models import template_holes
 from runs_pandas.errors import ParamError
@@ -78,9 +79,12 @@ def build_request(
         for p in method.params
         if p.location == "query" and p.name in values
     }
-    url = httpx.URL(base.rstrip("/") + path)
-    if query:
-        url = url.copy_merge_params(query)
+    try:
+        url = httpx.URL(base.rstrip("/") + path)
+        if query:
+            url = url.copy_merge_params(query)
+    except httpx.InvalidURL as exc:
+        raise ParamError(f"{resource}: {method.name}: the params make no valid URL ({exc})") from None
     json_body = body
     if method.body == "params":
         json_body = {
@@ -97,6 +101,8 @@ def build_request(
 def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
     """The value as the API wants it, or a ParamError saying what is accepted."""
     where = f"{resource}: {method.name} param {param.name!r}"
+    if param.type != "object":
+        value = values.scalar(where, value, nullable=False)
     if param.type == "integer":
         if isinstance(value, bool) or not _is_int(value):
             raise ParamError(f"{where} must be an integer, got {value!r}")
@@ -126,6 +132,7 @@ def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
     if param.type == "object":
         return value
     text = value.isoformat() if isinstance(value, datetime) else str(value)
+    values.text(where, text)
     if param.location in ("path", "host") and text in ("", ".", ".."):
         raise ParamError(f"{where} cannot be {text!r}: it must be a name")
     if param.location == "path" and "/" in text:

@@ -18,8 +18,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from runs_pandas import values
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.values import checked as checked_value
 
 Kind = Literal["select", "exec", "show", "describe"]
 
@@ -73,6 +75,8 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
             f"no value for placeholder(s) {', '.join(':' + n for n in missing)}; "
             f"pass them in params= (given: {', '.join(sorted(values)) or 'none'})"
         )
+    for name in names:
+        checked_value(f"placeholder :{name}", values[name])
     return Statement(
         "select",
         duckdb_text(text),
@@ -173,6 +177,8 @@ def _parse(text: str, dialect: str) -> exp.Expression:
         ) from None
     except TokenError as exc:
         raise QueryError(f"cannot read the SQL: {exc}") from None
+    except RecursionError:
+        raise QueryError("cannot read the SQL: it nests too deeply (parentheses or subqueries)") from None
     statements = [t for t in trees if t is not None]
     if len(statements) != 1:
         raise QueryError(f"write one statement per query, got {len(statements)}")
@@ -316,7 +322,9 @@ def literal(node: exp.Expression, params: Mapping[str, Any]) -> tuple[bool, Any]
         ok, value = literal(node.this, params)
         return (ok, -value) if ok and isinstance(value, (int, float)) else (False, None)
     if isinstance(node, exp.Placeholder) and node.name in params:
-        value = params[node.name]
+        value = values.checked(f"placeholder :{node.name}", params[node.name])
+        if value is None:
+            return False, None  # SQL NULL: nothing to push down or send
         return True, list(value) if isinstance(value, (list, tuple, set)) else value
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         return literal(node.this, params)
