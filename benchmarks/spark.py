@@ -28,10 +28,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import SandboxProcess, acr_scopes  # noqa: E402
+import itertools
 
-import runs_pandas as rp  # noqa: E402
-import runs_pandas.spark as rps  # noqa: E402
+from run import SandboxProcess, acr_scopes
+
+import runs_pandas as rp
+import runs_pandas.spark as rps
 
 ACR = "azure.container_registry.runs"
 BEGIN, END = "<!-- spark-benchmark:begin -->", "<!-- spark-benchmark:end -->"
@@ -44,7 +46,7 @@ def window_scopes(info: dict[str, Any], session: rp.Session, count: int) -> list
     return [
         {**r, "$filter": f"createTime ge {a:%Y-%m-%dT%H:%M:%S}Z and createTime lt {b:%Y-%m-%dT%H:%M:%S}Z"}
         for r in registries
-        for a, b in zip(edges[:-1], edges[1:])
+        for a, b in itertools.pairwise(edges)
     ]
 
 
@@ -76,7 +78,7 @@ def main() -> int:
         session = sandbox.session(progress=False)
         scopes = window_scopes(sandbox.info, session, args.scopes)
         frame = pd.DataFrame(scopes)
-        os.environ.update(rps.executor_environment(session))
+        os.environ.update(rps.sandbox_environment(sandbox.info["endpoints"], sandbox.info["tokens"]))
         os.environ["PYSPARK_PYTHON"] = sys.executable
         os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -105,8 +107,8 @@ def main() -> int:
 
     base = statistics.median(times["df.runs.fetch"])
     lines = [
-        f"{len(scopes)} ACR scopes, {rows:,} runs, sandbox latency {args.latency * 1000:.0f} ms per page, "
-        f"{args.rounds} rounds, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}).",
+        (f"{len(scopes)} ACR scopes, {rows:,} runs, sandbox latency {args.latency * 1000:.0f} ms per page, "
+        f"{args.rounds} rounds, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()})."),
         "",
         "| contender | median s | scopes/s | rows/s | x df.runs.fetch (time) |",
         "|---|---:|---:|---:|---:|",

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runs_pandas.errors import AuthError, ParamError, QueryError
+from runs_pandas.errors import ParamError, QueryError
 from runs_pandas.spark.layout import (
     ERROR_CLASS,
     ERROR_MESSAGE,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from runs_pandas.session import Session
 
-__all__ = ["EXTRA", "SparkRuns", "executor_environment", "fetch", "to_pandas"]
+__all__ = ["EXTRA", "SparkRuns", "fetch", "sandbox_environment", "to_pandas"]
 
 
 @dataclass(frozen=True)
@@ -153,28 +153,25 @@ def to_pandas(runs: DataFrame, plan: Layout | None = None) -> pd.DataFrame:
     return _to_pandas(table, plan)
 
 
-def executor_environment(session: Session) -> dict[str, str]:
-    """Environment variables that point executors at `session`'s endpoints and credentials.
+def sandbox_environment(endpoints: Mapping[str, str], tokens: Mapping[str, str]) -> dict[str, str]:
+    """Environment variables that point executors at a sandbox (`sb.endpoints`, `sb.tokens`).
 
-    For local mode and tests (the sandbox): set them in `os.environ` before the
-    SparkSession starts, or as `spark.executorEnv.*` on a cluster. Each provider's
-    variables are its catalog ones (endpoint variable, first credential variable).
+    For local mode and tests: set them in `os.environ` before the SparkSession starts (the
+    JVM hands them to its Python workers). Each provider's variables are its catalog ones:
+    the endpoint variable and the first credential variable. On a cluster the environment
+    comes from the cluster's configuration instead (docs/spark.md).
     """
     from runs_pandas.catalog import catalog
 
     env: dict[str, str] = {}
     for provider in catalog().providers.values():
-        endpoint = session.endpoint(provider)
-        if endpoint:
-            env[provider.endpoint_env] = endpoint
+        key = next((k for k in endpoints if provider.name.startswith(k)), None)
+        if key is None:
+            continue
+        env[provider.endpoint_env] = endpoints[key]
         variable = next((s.env for s in provider.auth.sources if s.type == "env" and s.env), None)
-        if variable:
-            try:
-                header = session.credentials.headers(provider)[provider.auth.header]
-            except AuthError:  # no credential for this provider: nothing to pass
-                continue
-            scheme = f"{provider.auth.scheme} " if provider.auth.scheme else ""
-            env[variable] = header.removeprefix(scheme)
+        if variable and key in tokens:
+            env[variable] = tokens[key]
     return env
 
 

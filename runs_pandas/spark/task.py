@@ -61,9 +61,9 @@ class FetchTask:
             frame = self._fetch(scope, session)
         except IncompleteFetchError as exc:
             cause: BaseException = exc.failures[0] if exc.failures else exc
-            return self._error(scope, cause)
+            return self._error(scope, cause, session)
         except Exception as exc:  # noqa: BLE001  any failure of one scope is that scope's row
-            return self._error(scope, exc)
+            return self._error(scope, exc, session)
         out = conform(frame, self.plan)
         rows = out.num_rows
         return (
@@ -82,12 +82,12 @@ class FetchTask:
         sql, values = scoped_sql(self.plan.resource_id, scope, self.where)
         return runs_pandas.query(sql, params={**dict(self.params), **values}, session=session)
 
-    def _error(self, scope: dict[str, Any], exc: BaseException) -> pa.Table:
+    def _error(self, scope: dict[str, Any], exc: BaseException, session: Any) -> pa.Table:
         row = conform(pd.DataFrame({name: [scope.get(name)] for name in self.plan.scope}), self.plan)
         status = getattr(exc, "status", None)
         return (
             row.append_column(ERROR_CLASS, pa.array([type(exc).__name__], pa.string()))
-            .append_column(ERROR_MESSAGE, pa.array([redact(str(exc))], pa.string()))
+            .append_column(ERROR_MESSAGE, pa.array([redact(session.credentials.scrub(str(exc)))], pa.string()))
             .append_column(ERROR_STATUS, pa.array([status if isinstance(status, int) else None], pa.int64()))
         )
 

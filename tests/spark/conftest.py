@@ -33,8 +33,7 @@ def spark_sandbox() -> Iterator[Sandbox]:
 def spark(spark_sandbox: Sandbox) -> Iterator[Any]:
     import runs_pandas.spark as rps
 
-    with rp.Session(sandbox=spark_sandbox) as session:
-        environment = rps.executor_environment(session)
+    environment = rps.sandbox_environment(spark_sandbox.endpoints, spark_sandbox.tokens)
     saved = {k: os.environ.get(k) for k in [*environment, "PYSPARK_PYTHON", "PYTHONPATH", "SPARK_LOCAL_IP"]}
     os.environ.update(environment)
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # driver and executors talk on loopback only
