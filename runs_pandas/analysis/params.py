@@ -6,6 +6,7 @@ sent); fixed params apply to every row and win over a column of that name.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,14 @@ def check_frame(frame: pd.DataFrame, surface: str) -> None:
 
     if isinstance(frame.columns, pd.MultiIndex):
         raise ParamError(f"{surface} needs one level of column names; flatten the MultiIndex columns first")
+    for name in frame.columns[frame.dtypes == object]:  # cells pandas cannot turn into text
+        odd = next((v for v in frame[name] if isinstance(v, (bytes, bytearray, memoryview))
+                    or isinstance(v, decimal.Decimal) and v.is_snan()), None)
+        if odd is not None:
+            raise ParamError(
+                f"{surface}: column {name!r} holds a {type(odd).__name__} value that is not a param "
+                f"value; give strings, numbers, booleans or times"
+            )
     repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if repeated:
         raise ParamError(

@@ -21,8 +21,7 @@ from runs_pandas.sandbox import Fault, Sandbox, shared
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ACR_RUNS, DATABRICKS_RUNS, AIRPLANE_RUNS = 1200, 400, 500
 API = {"api-version": "2019-06-01-preview"}
-SPEC_EXAMPLES = Path("/work/shared/specs/azure/examples")
-PACKAGED_EXAMPLES = Path(__file__).resolve().parents[2] / "runs_pandas" / "sandbox" / "examples"
+SPEC_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "specs" / "azure" / "examples"
 ARM_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$")
 AIRPLANE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$")
 
@@ -378,7 +377,7 @@ def test_payloads_use_each_providers_formats(sandbox: Sandbox, client: httpx.Cli
 def test_acr_example_scope_serves_the_swagger_examples_verbatim(
     sandbox: Sandbox, client: httpx.Client
 ) -> None:
-    folder = SPEC_EXAMPLES if SPEC_EXAMPLES.is_dir() else PACKAGED_EXAMPLES
+    folder = SPEC_EXAMPLES
 
     def expected(name: str) -> Any:
         return json.loads((folder / name).read_text())["responses"]["200"]["body"]
