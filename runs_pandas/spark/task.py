@@ -38,6 +38,7 @@ class FetchTask:
     settings: Mapping[str, Any] = field(default_factory=dict)
     endpoints: tuple[tuple[str, str], ...] = ()  # provider -> base URL (not a secret)
     scopes_in_flight: int = 8
+    group: int = 64  # scopes fetched by one df.runs.fetch call when there is no WHERE
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from runs_pandas.session import Session, Settings
@@ -48,10 +49,26 @@ class FetchTask:
                 scopes = _scopes(batch, self.plan.scope)
                 if not scopes:
                     continue
-                workers = max(1, min(self.scopes_in_flight, len(scopes)))
-                with ThreadPoolExecutor(workers, thread_name_prefix="runs-pandas-spark") as pool:
-                    parts = list(pool.map(lambda s: self._one(s, session), scopes))
+                parts: list[pa.Table] = []
+                for start in range(0, len(scopes), self.group):
+                    parts.extend(self._group(scopes[start : start + self.group], session))
                 yield from pa.concat_tables(parts).combine_chunks().to_batches()
+
+    def _group(self, scopes: list[dict[str, Any]], session: Any) -> list[pa.Table]:
+        """A group of scopes in one `df.runs.fetch` (its own concurrency, one table); when a
+        scope fails, or with a WHERE clause, one fetch per scope, so each failure is a row."""
+        from runs_pandas.errors import RunsError
+
+        if self.where is None and len(scopes) > 1:
+            try:
+                frame = pd.DataFrame(scopes).runs.fetch(self.plan.resource_id, session=session)
+            except RunsError:
+                pass  # which scope failed: ask each (the failed one is tried again)
+            else:
+                return [_runs(conform(frame, self.plan))]
+        workers = max(1, min(self.scopes_in_flight, len(scopes)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="runs-pandas-spark") as pool:
+            return list(pool.map(lambda s: self._one(s, session), scopes))
 
     def _one(self, scope: dict[str, Any], session: Any) -> pa.Table:
         """The runs of one scope in the layout, or its one error row."""
@@ -64,13 +81,7 @@ class FetchTask:
             return self._error(scope, cause, session)
         except Exception as exc:  # noqa: BLE001  any failure of one scope is that scope's row
             return self._error(scope, exc, session)
-        out = conform(frame, self.plan)
-        rows = out.num_rows
-        return (
-            out.append_column(ERROR_CLASS, pa.nulls(rows, pa.string()))
-            .append_column(ERROR_MESSAGE, pa.nulls(rows, pa.string()))
-            .append_column(ERROR_STATUS, pa.nulls(rows, pa.int64()))
-        )
+        return _runs(conform(frame, self.plan))
 
     def _fetch(self, scope: dict[str, Any], session: Any) -> pd.DataFrame:
         """The same core as `df.runs.fetch`, or the SQL path when a WHERE clause is given."""
@@ -90,6 +101,16 @@ class FetchTask:
             .append_column(ERROR_MESSAGE, pa.array([redact(session.credentials.scrub(str(exc)))], pa.string()))
             .append_column(ERROR_STATUS, pa.array([status if isinstance(status, int) else None], pa.int64()))
         )
+
+
+def _runs(table: pa.Table) -> pa.Table:
+    """Run rows: the error columns empty."""
+    rows = table.num_rows
+    return (
+        table.append_column(ERROR_CLASS, pa.nulls(rows, pa.string()))
+        .append_column(ERROR_MESSAGE, pa.nulls(rows, pa.string()))
+        .append_column(ERROR_STATUS, pa.nulls(rows, pa.int64()))
+    )
 
 
 def scoped_sql(resource_id: str, scope: Mapping[str, Any], where: str) -> tuple[str, dict[str, Any]]:

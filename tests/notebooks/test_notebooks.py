@@ -27,6 +27,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 KERNEL = "python3"
 CELL_TIMEOUT = 120  # seconds per cell
 NOTEBOOK_BUDGET = 60.0  # seconds per notebook (they take ~5 s each on the sandbox)
+SLOW_NOTEBOOKS = {"10-spark.ipynb": 180.0}  # starts a JVM and a local Spark (~25 s unloaded)
 
 
 _executed: dict[str, tuple[Any, float]] = {}
@@ -154,7 +155,8 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(path: Path) -> None:
                 assert "Traceback" not in text and "Warning" not in text and "Error" not in text, (
                     f"{path.name}: cell {cell.get('id')} wrote to stderr:\n{text}"
                 )
-    assert seconds < NOTEBOOK_BUDGET, f"{path.name} took {seconds:.1f} s"
+    budget = SLOW_NOTEBOOKS.get(path.name, NOTEBOOK_BUDGET)
+    assert seconds < budget, f"{path.name} took {seconds:.1f} s"
 
 
 def test_quickstart_first_query_shows_a_table() -> None:
