@@ -16,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from runs_pandas import frames, pages
-from runs_pandas.analysis.cells import missing
+from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, QueryError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
+from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.plan import Call, plan
+from runs_pandas.sql.plan import Call, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
 from runs_pandas.sql.run import output_names, run
 
@@ -57,10 +58,8 @@ def query(
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
-        return _stamp(discover(statement.text), sql, [], 0, started)
+        return stamp(discover(statement.text), sql, [], 0, started)
     if statement.kind == "exec":
-        from runs_pandas.actions import execute
-
         return execute(statement, params, session, dry_run=dry_run, started=started)
     return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
 
@@ -83,7 +82,7 @@ def select(
     result = run(statement.text, fetched.tables, params)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
-    frame = _stamp(frame, sql, list(calls), fetched.requests, started)
+    frame = stamp(frame, sql, list(calls), fetched.requests, started)
     if fetched.failures:
         raise fetch_failure(
             "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
@@ -98,26 +97,17 @@ def fetch_frame(
 ) -> pd.DataFrame:
     """Runs of one resource for each scope (a dict of param values), as one DataFrame.
 
-    The core of `df.runs.fetch()`: each scope is one request series, all fetched
-    concurrently; the method is chosen per scope as a WHERE clause would choose it.
+    The core of `df.runs.fetch()`: the planner makes one request series per scope (the
+    scopes are given, not multiplied), fetched concurrently like a SELECT's.
     """
-    from runs_pandas.sql.plan import choose_method
-
     session = session or default_session()
     started = time.perf_counter()
     resource = catalog().resource(resource_id)
-    provider = catalog().provider_of(resource)
-    calls: list[Call] = []
-    for scope in scopes:
-        values = {k: v for k, v in scope.items() if not missing(v)}
-        method = choose_method(resource, {k: [v] for k, v in values.items()})
-        known = {k: v for k, v in values.items() if method.param(k) is not None}
-        call = Call(provider, resource, method, tuple(known.items()))
-        if call not in calls:
-            calls.append(call)
-    fetched = fetch(session, {resource.id: calls})
+    calls = plan_scopes(resource, scopes, catalog())
+    first_requests = {resource.id: [first_request(session, c) for c in calls]}
+    fetched = fetch(session, {resource.id: calls}, first_requests)
     frame = frames.to_frame(fetched.tables[resource.id])
-    frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    frame = stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
     if fetched.failures:
         raise fetch_failure(
             f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
@@ -245,32 +235,6 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
         return None
     columnar_tables += 1
     return struct
-
-
-def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:
-    """One row per request that would be sent: what a dry run shows. No secret is in it."""
-    import json
-
-    return pd.DataFrame(
-        {
-            "resource": [r.resource for r in requests],
-            "method": [r.method for r in requests],
-            "verb": [r.verb for r in requests],
-            "url": [r.url for r in requests],
-            "body": [None if r.json is None else json.dumps(r.json) for r in requests],
-        }
-    )
-
-
-def _stamp(frame: pd.DataFrame, sql: str, resources: list[str], requests: int, started: float) -> pd.DataFrame:
-    frame.attrs["runs_pandas"] = {
-        "sql": sql,
-        "resources": resources,
-        "requests": requests,
-        "seconds": round(time.perf_counter() - started, 3),
-        "shape": frame.shape,  # pandas copies attrs to derived frames; this tells them apart
-    }
-    return frame
 
 
 @contextmanager

@@ -40,6 +40,12 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    await_budget: float = Field(
+        default=300.0, gt=0, description="seconds an AWAIT may follow a long-running operation"
+    )
+    poll_interval: float = Field(
+        default=1.0, ge=0, description="seconds between AWAIT polls when the server gives no usable Retry-After"
+    )
 
     def limits(self) -> Limits:
         return Limits(
@@ -76,8 +82,8 @@ class Session:
 
             self.sandbox = sandbox if isinstance(sandbox, Sandbox) else shared()
             self.sandbox.start()
-            given_endpoints = {**_by_provider(self.sandbox.endpoints), **given_endpoints}
-            given_secrets = {**_by_provider(self.sandbox.tokens), **given_secrets}
+            given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
+            given_secrets = {**self.sandbox.tokens, **given_secrets}
         self._endpoints = given_endpoints
         self.credentials = Credentials(given_secrets)
         self._client = client
@@ -137,18 +143,6 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _by_provider(values: Mapping[str, str]) -> dict[str, str]:
-    """Sandbox entries keyed by catalog provider names (the sandbox says "databricks")."""
-    from runs_pandas.catalog import catalog
-
-    names = list(catalog().providers)
-    keyed: dict[str, str] = {}
-    for key, value in values.items():
-        match = key if key in names else next((n for n in names if n.startswith(key)), key)
-        keyed[match] = value
-    return keyed
 
 
 _default: Session | None = None

@@ -17,14 +17,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import ipywidgets as w
 import pandas as pd
 from sqlglot import exp
 from traitlets import TraitError
 
-from runs_pandas import engine
+from runs_pandas import engine, render
 from runs_pandas.catalog import Method, Param, Resource, catalog
 from runs_pandas.errors import IncompleteFetchError, RunsError, UnknownResourceError
 from runs_pandas.session import Session, default_session
@@ -186,7 +186,7 @@ class Form:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.box)
+        cast(Any, display)(self.box)  # IPython's display is untyped
 
     def __repr__(self) -> str:
         return f"Form({self.sql!r})"
@@ -234,11 +234,11 @@ class Form:
         try:
             frame = engine.query(sql, params, session, dry_run=dry_run)
         except IncompleteFetchError as exc:
-            self._fail(str(exc))
+            self._fail(render.error_message(exc, kept=name))
             self._store(exc.frame, name, session)
             return exc.frame
         except RunsError as exc:
-            self._fail(str(exc))
+            self._fail(render.error_message(exc))
             return None
         if dry_run:
             self._say(f"dry run: {len(frame)} request(s) would be sent; nothing was sent.")
@@ -297,7 +297,7 @@ class Form:
         self.output.append_stdout(text + "\n")
 
     def _show(self, frame: pd.DataFrame, session: Session, *, full_width: bool = False) -> None:
-        bundle = _frame_bundle(frame, session.settings.display_limit, full_width=full_width)
+        bundle = render.bundle(frame, session.settings.display_limit, full_width=full_width)
         self.output.outputs += ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
 
@@ -520,26 +520,6 @@ def _wire(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- display
-
-
-def _frame_bundle(frame: pd.DataFrame, limit: int, *, full_width: bool = False) -> dict[str, str]:
-    """HTML and text of a frame, at most `limit` rows (the magic's display limit).
-
-    `full_width` shows long cells whole: a dry run's URLs are what the user wants to read.
-    """
-    width = None if full_width else pd.get_option("display.max_colwidth")
-    options = (
-        "display.max_rows",
-        limit,
-        "display.min_rows",
-        min(limit, 10),
-        "display.max_colwidth",
-        width,
-    )
-    with pd.option_context(*options):
-        text = repr(frame)
-        markup = frame._repr_html_() or frame.to_html(max_rows=limit)
-    return {"text/plain": text, "text/html": markup}
 
 
 def _user_namespace() -> dict[str, Any]:

@@ -41,8 +41,8 @@ def session(sb: Sandbox) -> Iterator[runs_pandas.Session]:
     # here so no test can reach a real Databricks host.
     with runs_pandas.Session(
         sandbox=sb,
-        endpoints={"databricks_workspace": sb.endpoints["databricks"]},
-        secrets={"databricks_workspace": sb.tokens["databricks"]},
+        endpoints={"databricks_workspace": sb.endpoints["databricks_workspace"]},
+        secrets={"databricks_workspace": sb.tokens["databricks_workspace"]},
     ) as s:
         yield s
 

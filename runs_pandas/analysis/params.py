@@ -17,8 +17,6 @@ from runs_pandas.analysis.cells import first, missing, text
 if TYPE_CHECKING:
     from runs_pandas.catalog.models import Resource
 
-RUN_ID_PARAMS = ("id", "runid", "run_id")  # EXEC params filled from the run id column
-
 __all__ = ["exec_params", "fetch_scopes"]
 
 
@@ -40,8 +38,8 @@ def exec_params(
 ) -> list[dict[str, Any]]:
     """One param set per row for the EXEC `method`.
 
-    A run-id param the frame lacks (Airplane `cancelRun`'s `runID`) is taken from the run
-    id column.
+    A run-id param the frame lacks (one the catalog's `runs.id_params` names, such as a
+    cancel method's `runID`) is taken from the run id column.
     """
     check_frame(frame, "df.runs.exec()")
     called = resource.method(method)
@@ -49,10 +47,11 @@ def exec_params(
     taken = [c for c in frame.columns if c in params and c not in fixed]
     rows = _rows(frame, taken)
     run_ids = _run_ids(frame, resource)
+    id_params = resource.runs.id_params if resource.runs else ()
     for name in params:
         if run_ids is None or name in taken or name in fixed:
             continue
-        if name.lower() in RUN_ID_PARAMS:  # e.g. Airplane cancelRun's runID from `id`
+        if name in id_params:
             for row, value in zip(rows, run_ids):
                 if not missing(value):
                     row[name] = value

@@ -32,7 +32,7 @@ COLUMNAR = True  # the columnar path on (tests turn it off to compare with the d
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_PAGES = 10_000
 MAX_REDIRECTS = 5
-_SECRET_QUERY = ("sig", "token", "key", "secret", "code", "password", "skoid", "sktid")
+_SECRET_QUERY = ("token", "key", "secret", "code", "password", "signature")  # plus the catalog's
 
 OnPage = Callable[[Request, int], None]
 Reader = Callable[[bytes], Any]  # page bytes -> pyarrow Table; raises when it cannot be sure
@@ -150,7 +150,7 @@ class Sender:
             code=None if code is None else self.credentials.scrub(code),
             message=self.credentials.scrub(message),
             method=request.method,
-            url=self.credentials.scrub(redact(request.url)),
+            url=self.credentials.scrub(redact(request.url, provider.secret_query)),
             provider=provider.name,
         )
 
@@ -218,7 +218,8 @@ class Sender:
         if not same_origin(url, target):
             raise self._error(
                 ApiError, provider, request, status, None,
-                f"redirected to {redact_safely(target)}, another origin than {redact_safely(url)}; "
+                f"redirected to {redact_safely(target, provider.secret_query)}, another origin than "
+                f"{redact_safely(url, provider.secret_query)}; "
                 f"runs_pandas follows redirects only within one origin and scheme, so it stopped",
             )
         return target
@@ -268,7 +269,7 @@ class Sender:
                     raise self._error(
                         PageError, provider, request, response.status, None,
                         f"the server sent a page already seen (page {result.requests + 1} repeats an "
-                        f"earlier one of the series from {redact(first.url)}); it was stopped, "
+                        f"earlier one of the series from {redact(first.url, provider.secret_query)}); it was stopped, "
                         f"the distinct rows are kept",
                     )
                 seen_pages.add(digest)
@@ -277,11 +278,13 @@ class Sender:
                 if on_page is not None:
                     on_page(request, rows_count)
                 seen_urls.add(request.url)
-                following = self._following(provider, method, request, body, rows_count, result.requests - 1)
+                following = self._following(
+                    provider, method, request, body, rows_count, result.requests - 1, response.headers
+                )
                 if following is not None and following.url in seen_urls:
                     raise self._error(
                         PageError, provider, following, response.status, None,
-                        f"the next page is one already fetched (the series from {redact(first.url)} "
+                        f"the next page is one already fetched (the series from {redact(first.url, provider.secret_query)} "
                         f"repeats); it was stopped, the distinct rows are kept",
                     )
                 request = following
@@ -331,11 +334,18 @@ class Sender:
         return len(rows), body
 
     def _following(
-        self, provider: Provider, method: Method, request: Request, body: Any, rows: int, index: int
+        self,
+        provider: Provider,
+        method: Method,
+        request: Request,
+        body: Any,
+        rows: int,
+        index: int,
+        headers: httpx.Headers | None = None,
     ) -> Request | None:
         """The next page's request; a PageError when the page's next link is not a URL."""
         try:
-            following = next_request(method.paginator, request, body, rows, index)
+            following = next_request(method.paginator, request, body, rows, index, headers)
             if following is not None:
                 httpx.URL(following.url)
         except (httpx.InvalidURL, ValueError, TypeError) as exc:
@@ -381,21 +391,23 @@ class Sender:
             return [f.result() for f in futures]
 
 
-def redact(url: str) -> str:
-    """The URL with secret-looking query values (SAS signatures, tokens) hidden."""
+def redact(url: str, secret_names: tuple[str, ...] = ()) -> str:
+    """The URL with secret-looking query values hidden: tokens, keys, and the query params
+    a provider's catalog entry names as secrets (`secret_query`, e.g. signatures)."""
     parsed = httpx.URL(url)
     if not parsed.query:
         return url
+    names = (*_SECRET_QUERY, *(n.lower() for n in secret_names))
     params = [
-        (k, "REDACTED" if any(s in k.lower() for s in _SECRET_QUERY) else v)
+        (k, "REDACTED" if any(s in k.lower() for s in names) else v)
         for k, v in parsed.params.multi_items()
     ]
     return str(parsed.copy_with(params=params))
 
 
-def redact_safely(url: str) -> str:
+def redact_safely(url: str, secret_names: tuple[str, ...] = ()) -> str:
     """`redact`, or the text cut short when it is not a URL at all."""
     try:
-        return redact(url)
+        return redact(url, secret_names)
     except (httpx.InvalidURL, ValueError, TypeError):
         return url[:200] + ("..." if len(url) > 200 else "")

@@ -11,7 +11,7 @@ import email.utils
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Transient(Exception):
@@ -58,15 +58,14 @@ class Budget:
     backoff_base: float = 0.2
     backoff_cap: float = 30.0
     attempts: int = 0
-    waited: float = 0.0
-    _started: float = field(default_factory=time.monotonic)
+    waited: float = 0.0  # seconds of waiting handed out so far: never more than `seconds`
 
     def wait_for(self, failure: Transient) -> float | str:
         """Seconds to sleep before the next try, or why there is none (a sentence)."""
         self.attempts += 1
         if self.attempts > self.retries:
             return f"gave up after {self.attempts} attempt(s)"
-        left = self.seconds - (time.monotonic() - self._started)
+        left = self.seconds - self.waited
         if failure.retry_after is not None:
             if failure.retry_after > left:
                 return (

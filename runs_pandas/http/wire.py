@@ -42,7 +42,7 @@ def receive(
         with client.stream(
             request.verb,
             url,
-            headers={"Accept": "application/json"},
+            headers=dict(request.headers) or {"Accept": "application/json"},  # the catalog's
             json=request.json if request.verb != "GET" else None,
             timeout=timeout,
             auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,

@@ -1,16 +1,18 @@
 """From the resources a query names to the request series that fetch them.
 
 Per reference: the SELECT method whose required params are all pinned (the most specific
-one wins, e.g. Airplane's getRun when `id` is given), and one call per combination of the
-pinned values (fan-out).
+one wins, e.g. a get-one method when `id` is given), and one call per combination of the
+pinned values (fan-out). `df.runs.fetch` plans the same way, one call per given scope.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Catalog, Method, Provider, Resource
 from runs_pandas.errors import MissingParamError, ParamError
 from runs_pandas.sql.read import Reference
@@ -45,6 +47,26 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
             )
             if call not in bucket:
                 bucket.append(call)
+    return calls
+
+
+def plan_scopes(
+    resource: Resource, scopes: Sequence[Mapping[str, Any]], catalog: Catalog
+) -> list[Call]:
+    """One call per scope (a row of param values): a fan-out whose scopes are given.
+
+    Each scope pins its values as `WHERE name = value AND ...` would (missing values are
+    not pinned); the method is chosen per scope; a scope repeated is fetched once.
+    """
+    calls: list[Call] = []
+    provider = catalog.provider_of(resource)
+    for scope in scopes:
+        values = {k: v for k, v in scope.items() if not missing(v)}
+        method = choose_method(resource, {k: [v] for k, v in values.items()})
+        pinned = tuple((k, v) for k, v in values.items() if method.param(k) is not None)
+        call = Call(provider, resource, method, pinned)
+        if call not in calls:
+            calls.append(call)
     return calls
 
 

@@ -422,10 +422,17 @@ def test_acr_methods_match_swagger(acr: dict[str, Any]) -> None:
                 f"{api_version.default if api_version else None!r}"
             )
         long_running = bool(op.get("x-ms-long-running-operation", False))
-        if method.long_running != long_running:
+        if (method.long_running is not None) != long_running:
             problems.append(
                 f"{where}: long_running: spec {long_running!r} != catalog {method.long_running!r}"
             )
+        elif method.long_running is not None:
+            documented = {int(s) for s in op["responses"] if s.isdigit()}
+            if not set(method.long_running.statuses) <= documented - {200}:
+                problems.append(
+                    f"{where}: long_running statuses {method.long_running.statuses} are not the "
+                    f"operation's documented accepted statuses {sorted(documented - {200})}"
+                )
         has_body = any(_deref(acr, p)[0]["in"] == "body" for p in op.get("parameters", ()))
         if (method.body != "none") != has_body:
             problems.append(

@@ -233,3 +233,19 @@ def test_404_for_one_run_is_not_found_not_partial_data(session: rp.Session) -> N
     with pytest.raises(NotFoundError, match="not found") as info:
         rp.query("SELECT * FROM airplane.runs.runs WHERE id = 'nosuchrun'", session=session)
     assert not isinstance(info.value, rp.IncompleteFetchError) and info.value.status == 404
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "Mon, 01 Jan 2001 00:00:00 GMT"])
+def test_await_reads_any_retry_after_without_crashing(value: str) -> None:
+    def script(seen: Seen, index: int) -> Answer:
+        if seen.path.startswith("/operations/"):
+            return Answer(200, {"status": "Succeeded"})
+        return Answer(202, None, {"Azure-AsyncOperation": f"{server.url}/operations/op1", "Retry-After": value})
+
+    sql = (
+        "/*+ AWAIT */ EXEC azure.container_registry.runs.Runs_Cancel @subscriptionId = 'sub', "
+        "@resourceGroupName = 'rg', @registryName = 'alpha1', @runId = 'ca1'"
+    )
+    with serving(script) as server:
+        frame = rp.query(sql, session=session_for(server.url))
+    assert frame["status"].tolist() == ["Succeeded"] and len(server.seen) == 2
