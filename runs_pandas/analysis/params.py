@@ -96,4 +96,5 @@ def _run_ids(frame: pd.DataFrame, resource: Resource) -> list[Any] | None:
     present = [n for n in names if n in frame.columns]
     if not present:
         return None
-    return first(frame.reset_index(drop=True), present, text, "str").tolist()
+    ids: list[Any] = first(frame.reset_index(drop=True), present, text, "str").tolist()
+    return ids

@@ -79,7 +79,9 @@ def link_target(header: str, rel: str) -> str | None:
 
 def _split_links(header: str) -> list[str]:
     """The link-values of a Link header: commas inside <...> or quotes do not split."""
-    parts, current, depth, quoted = [], [], 0, False
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for ch in header:
         if ch == '"' and depth == 0:
             quoted = not quoted
