@@ -63,7 +63,14 @@ class MissingParamError(ParamError):
 
 
 class AuthError(RunsError):
-    """Credentials are missing for a provider, or the provider refused them."""
+    """Credentials are missing for a provider, or the provider refused them.
+
+    `.detail`: the identity library's full reason when it gave one (the message is short);
+    `.cause`: that library's own exception.
+    """
+
+    detail: str | None = None
+    cause: BaseException | None = None
 
 
 class ApiError(RunsError):

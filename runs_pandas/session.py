@@ -73,7 +73,10 @@ class Session:
         endpoints: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        credentials: Mapping[str, Any] | None = None,
     ) -> None:
+        """`credentials`: your own credential object per provider, e.g.
+        `{"azure": azure.identity.AzureCliCredential()}` (any azure-identity TokenCredential)."""
         if sandbox is None:
             sandbox = os.environ.get("RUNS_PANDAS_SANDBOX", "").lower() in _TRUE
         self.settings = settings or Settings()
@@ -88,7 +91,7 @@ class Session:
             given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
             given_secrets = {**self.sandbox.tokens, **given_secrets}
         self._endpoints = given_endpoints
-        self.credentials = Credentials(given_secrets)
+        self.credentials = Credentials(given_secrets, token_credentials=credentials, endpoint=self.endpoint)
         self._client = client
         self._own_client = client is None
         self._lock = threading.Lock()

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from runs_pandas.catalog import CredentialSource, Provider
 from runs_pandas.errors import AuthError
+from runs_pandas.http.azure import _quiet_azure_identity, azure_failure
 
 
 @dataclass(frozen=True)
@@ -52,24 +53,34 @@ def _read_databrickscfg(_: Credentials, __: Provider, ___: CredentialSource) -> 
 
 
 def _read_azure_identity(credentials: Credentials, provider: Provider, source: CredentialSource) -> str | None:
-    """A current token from DefaultAzureCredential, for the endpoint in use.
+    """A current token from the session's TokenCredential (DefaultAzureCredential unless the
+    user gave one), for the scope of the ARM endpoint actually used.
 
     The credential object is kept (it caches and refreshes tokens), the token is not:
-    a notebook open for hours keeps working. A sovereign cloud's endpoint
-    (RUNS_PANDAS_AZURE_ENDPOINT) asks for a token for that cloud.
+    a notebook open for hours keeps working.
     """
-    if credentials._azure is None:
+    credential = credentials._token_credentials.get(provider.name)
+    if credential is None:
         try:
             from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             return None
-        credentials._azure = DefaultAzureCredential()
-    endpoint = os.environ.get(provider.endpoint_env)
-    scope = f"{endpoint.rstrip('/')}/.default" if endpoint else source.scope
-    try:
-        return str(credentials._azure.get_token(scope or "https://management.azure.com/.default").token)
-    except Exception as exc:  # noqa: BLE001  azure-identity has its own error tree
-        raise AuthError(f"azure-identity could not get a token for {scope}: {exc}") from None
+        credential = credentials._token_credentials[provider.name] = DefaultAzureCredential()
+    scope = token_scope(credentials.endpoint_of(provider), source.scope)
+    with _quiet_azure_identity():
+        try:
+            return str(credential.get_token(scope).token)
+        except Exception as exc:  # noqa: BLE001  azure-identity has its own error tree
+            raise azure_failure(credential, scope, exc) from None
+
+
+def token_scope(endpoint: str | None, default: str | None) -> str:
+    """The `.default` scope of the endpoint in use (a sovereign cloud's own), else the catalog's."""
+    if endpoint:
+        url = httpx.URL(endpoint)
+        port = "" if url.port is None else f":{url.port}"
+        return f"{url.scheme}://{url.host}{port}/.default"
+    return default or "https://management.azure.com/.default"
 
 
 SOURCES: dict[str, Source] = {
@@ -106,15 +117,29 @@ def checked(value: str, where: str) -> SecretStr:
 class Credentials:
     """Resolves and holds each provider's secret; `auth()` is the flow that sends it."""
 
-    def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        secrets: Mapping[str, str] | None = None,
+        *,
+        token_credentials: Mapping[str, Any] | None = None,
+        endpoint: Callable[[Provider], str | None] | None = None,
+    ) -> None:
         self._given = dict(secrets or {})  # checked when first used: errors belong to a query
+        # a user's own TokenCredential per provider (azure-identity's protocol: get_token)
+        self._token_credentials: dict[str, Any] = dict(token_credentials or {})
+        self._endpoint = endpoint
         self._resolved: dict[str, tuple[SecretStr, str]] = {}
         self._known: set[str] = set()  # every secret handed out, to scrub from error text
-        self._azure: Any = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Credentials(providers={sorted(set(self._given) | set(self._resolved))})"
+
+    def endpoint_of(self, provider: Provider) -> str | None:
+        """The base URL the session sends `provider`'s requests to, when it replaces the catalog's."""
+        if self._endpoint is not None:
+            return self._endpoint(provider)
+        return os.environ.get(provider.endpoint_env) or None
 
     def auth(self, provider: Provider) -> SecretAuth:
         """The auth flow for `provider` (resolved now, so a missing secret fails before sending)."""
@@ -126,6 +151,8 @@ class Credentials:
         with self._lock:
             if provider.name in self._given:
                 return GIVEN
+            if provider.name in self._token_credentials:
+                return f"the TokenCredential given to the Session ({type(self._token_credentials[provider.name]).__name__})"
             if provider.name in self._resolved:
                 return self._resolved[provider.name][1]
         places = [SOURCES[s.type].describe(s) for s in provider.auth.sources]
@@ -156,6 +183,8 @@ class Credentials:
                 found = (checked(self._given[provider.name], GIVEN), GIVEN)
                 return self._keep(provider, found, keep=True)
             for source in provider.auth.sources:
+                if provider.name in self._token_credentials and source.type != "azure_identity":
+                    continue  # the user's own TokenCredential wins over the environment
                 piece = SOURCES[source.type]
                 value = piece.read(self, provider, source)
                 if value:
