@@ -54,6 +54,7 @@ __all__ = [
     "load_ipython_extension",
     "query",
     "set_default_session",
+    "sync",
 ]
 
 
@@ -63,11 +64,23 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    source: str = "live",
 ) -> pd.DataFrame:
-    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame."""
+    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame.
+
+    `source`: "live" (fetch now), "store" (the local run store, no request) or "sync"
+    (sync the store, then answer from it).
+    """
     from runs_pandas.engine import query as _query
 
-    return _query(sql, params, session, dry_run=dry_run)
+    return _query(sql, params, session, dry_run=dry_run, source=source)
+
+
+def sync(sql: str, params: dict[str, Any] | None = None, session: Session | None = None) -> pd.DataFrame:
+    """Bring into the local run store what the SELECT `sql` would fetch; one row per series."""
+    from runs_pandas.store.sync import sync as _sync
+
+    return _sync(sql, params, session)
 
 
 def form(
@@ -91,3 +104,12 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     from runs_pandas.magic import load_ipython_extension as _load
 
     _load(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    """`runs_pandas.store` (the local run store) loads on first use: it imports duckdb."""
+    if name == "store":
+        import importlib
+
+        return importlib.import_module("runs_pandas.store")
+    raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")

@@ -45,12 +45,19 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    source: str = "live",
 ) -> pd.DataFrame:
     """Run a runs_pandas SQL statement and return a pandas DataFrame.
+
+    `source="store"` answers a SELECT from the local run store, `"sync"` syncs it first.
 
     >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
     ...       session=Session(sandbox=True))
     """
+    if source != "live":
+        from runs_pandas.store.source import query as stored
+
+        return stored(sql, params, session, source=source)
     session = session or default_session()
     params = dict(params or {})
     started = time.perf_counter()
