@@ -46,6 +46,9 @@ class Settings(BaseModel):
     store_lock_timeout: float = Field(
         default=10.0, ge=0, description="seconds a sync waits for another process's lock on the store"
     )
+    max_requests: int = Field(
+        default=2000, ge=1, description="requests one query may send (ARM allows a few thousand reads an hour)"
+    )
     await_budget: float = Field(
         default=300.0, gt=0, description="seconds an AWAIT may follow a long-running operation"
     )
@@ -118,7 +121,9 @@ class Session:
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
-        return Sender(self.client, self.credentials, self.settings.limits())
+        sender = Sender(self.client, self.credentials, self.settings.limits())
+        sender.max_requests = self.settings.max_requests
+        return sender
 
     def cached(self, key: Any) -> Any | None:
         if self.settings.cache_ttl <= 0:
