@@ -102,11 +102,12 @@ def form(
 
 
 def __getattr__(name: str) -> Any:
-    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`)."""
-    if name == "spark":
+    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`);
+    `runs_pandas.store` (the local run store) too: it imports duckdb."""
+    if name in ("spark", "store"):
         import importlib
 
-        return importlib.import_module("runs_pandas.spark")
+        return importlib.import_module(f"runs_pandas.{name}")
     raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
 
 
@@ -116,11 +117,3 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
 
     _load(ipython)
 
-
-def __getattr__(name: str) -> Any:
-    """`runs_pandas.store` (the local run store) loads on first use: it imports duckdb."""
-    if name == "store":
-        import importlib
-
-        return importlib.import_module("runs_pandas.store")
-    raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
