@@ -24,7 +24,7 @@ from runs_pandas.progress import Progress
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.plan import Call, plan
 from runs_pandas.sql.read import Statement, read
-from runs_pandas.sql.run import output_names, run
+from runs_pandas.sql.run import output_names, run, used_frames
 
 
 @dataclass
@@ -43,8 +43,11 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    frames: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run a runs_pandas SQL statement and return a pandas DataFrame.
+
+    `frames` are DataFrames the SQL may name as one-part tables (`JOIN owners ON ...`).
 
     >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
     ...       session=Session(sandbox=True))
@@ -52,7 +55,8 @@ def query(
     session = session or default_session()
     params = dict(params or {})
     started = time.perf_counter()
-    statement = read(sql, catalog(), params)
+    given = dict(frames or {})
+    statement = read(sql, catalog(), params, local=given)
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
@@ -61,7 +65,9 @@ def query(
         from runs_pandas.actions import execute
 
         return execute(statement, params, session, dry_run=dry_run, started=started)
-    return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
+    return select(
+        statement, params, session, sql=sql, dry_run=dry_run, started=started, given=given
+    )
 
 
 def select(
@@ -72,6 +78,7 @@ def select(
     sql: str,
     dry_run: bool,
     started: float,
+    given: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Fetch every resource the SELECT names, then let DuckDB answer it."""
     calls = plan(statement.references, catalog())
@@ -79,7 +86,8 @@ def select(
     if dry_run:
         return requests_frame([r for rs in first_requests.values() for r in rs])
     fetched = fetch(session, calls, first_requests)
-    result = run(statement.text, fetched.tables, params)
+    local = used_frames(statement.tree, statement.text, given or {})
+    result = run(statement.text, fetched.tables, params, local)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
     frame = _stamp(frame, sql, list(calls), fetched.requests, started)

@@ -98,7 +98,8 @@ class RunsSql(Magics):
         from runs_pandas.engine import query
 
         try:
-            frame = query(sql, params, session, dry_run=options["dry_run"])
+            frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
+            frame = query(sql, params, session, dry_run=options["dry_run"], frames=frames)
         except IncompleteFetchError as exc:
             keep = options["name"] or PARTIAL
             shell.user_ns[keep] = exc.frame
