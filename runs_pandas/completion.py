@@ -43,7 +43,7 @@ def install(shell: Any) -> None:
         matchers.append(runsql_matcher)
 
 
-@context_matcher()  # type: ignore[misc]
+@context_matcher()  # type: ignore[untyped-decorator]
 def runsql_matcher(context: CompletionContext) -> SimpleMatcherResult:
     """The completions for the cursor's place in a `%%runsql` cell or `%runsql` line."""
     from IPython import get_ipython
