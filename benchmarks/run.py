@@ -52,7 +52,7 @@ API_VERSION = "2019-06-01-preview"
 NOW = "2026-11-23T00:00:00"  # the sandbox's anchor: the same data on every run
 ACR_RUNS = 100_000
 LATENCY = 0.05
-SDK_SECONDS_IN_SPECS = 58.0  # shared/specs/README.md: Azure SDK 14.0.0, 100k runs, 1,000 pages
+SDK_SECONDS_IN_SPECS = 58.0  # tests/data/specs/README.md: Azure SDK 14.0.0, 100k runs, 1,000 pages
 HEAVY = ("duckdb", "pyarrow", "ipywidgets", "matplotlib", "IPython", "sqlglot", "tqdm", "tenacity")
 MUST_NOT_IMPORT = ("duckdb", "ipywidgets", "matplotlib")
 

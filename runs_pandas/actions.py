@@ -3,7 +3,8 @@
     EXEC azure.container_registry.runs.Runs_Cancel @subscriptionId='..', @resourceGroupName='..',
          @registryName='..', @runId='..'
     EXEC azure.container_registry.runs.Runs_Update ... @@json='{"isArchiveEnabled": true}'
-    /*+ AWAIT */ EXEC ...      follow a long-running ARM operation to its end
+    /*+ AWAIT */ EXEC ...      follow a long-running operation to its end (as its catalog
+                               entry says: which headers to poll, when it ends, what to re-read)
 
 Parameters bound to lists (`@runID = :ids` with `params={"ids": [...]}`) fan out: one request
 per position, sent concurrently; every outcome is a row, and one failure stops no other.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import random
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +27,16 @@ from sqlglot import exp
 from runs_pandas import frames
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Method, Provider, Resource, catalog
+from runs_pandas.catalog.models import LongRunning
 from runs_pandas.errors import ApiError, MissingParamError, ParamError, QueryError, RunsError
 from runs_pandas.http import Request, Response, Sender, build_request
-from runs_pandas.session import Session
+from runs_pandas.http.retry import retry_after as parse_retry_after
+from runs_pandas.results import requests_frame, stamp
+from runs_pandas.session import Session, Settings
 from runs_pandas.sql.read import Statement, exec_target, literal
+from runs_pandas.values import ACCEPTED
 
-TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
-AWAIT_BUDGET = 300.0
+MAX_POLL_WAIT = 10.0  # seconds: a longer Retry-After between polls is capped to this
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,11 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         name = item.this.this.name if is_body else item.this.name
         ok, value = literal(item.expression, params)
         if not ok:
+            if isinstance(item.expression, exp.Placeholder) and item.expression.name in params:
+                raise ParamError(
+                    f"@{name} is bound to None (:{item.expression.name}), which cannot be sent; "
+                    f"give {ACCEPTED}"
+                )
             if isinstance(item.expression, exp.Placeholder):
                 raise QueryError(f"no value for placeholder :{item.expression.name}; pass it in params=")
             if isinstance(item.expression, exp.Null):
@@ -92,14 +102,16 @@ def read_action(statement: Statement, params: Mapping[str, Any]) -> Action:
         args[param.name] = value
     if body is not None and method.body == "none":
         raise ParamError(f"{resource.id}.{method.name} takes no request body (@@json)")
-    absent = [p.name for p in method.required if p.name not in args]
-    if absent:
-        raise MissingParamError(
-            resource.id, method.name, absent, sorted(args),
-            hint=" Give them as @name='value'.",
-        )
+    check_required(resource, method, args, " Give them as @name='value'.")
     wait = any("AWAIT" in c.upper() and c.strip().startswith("+") for c in _comments(tree))
     return Action(catalog().provider_of(resource), resource, method, args, body, wait)
+
+
+def check_required(resource: Resource, method: Method, args: Mapping[str, Any], hint: str) -> None:
+    """A MissingParamError naming each required param not in `args`, and those given."""
+    absent = [p.name for p in method.required if p.name not in args]
+    if absent:
+        raise MissingParamError(resource.id, method.name, absent, sorted(args), hint=hint)
 
 
 def exec_method(resource: Resource, name: str) -> Method:
@@ -183,8 +195,6 @@ def perform(
     started: float | None = None,
 ) -> pd.DataFrame:
     """Send `action` once per argument set. All requests are built (and checked) first."""
-    from runs_pandas.engine import requests_frame
-
     started = time.perf_counter() if started is None else started
     endpoint = session.endpoint(action.provider)
     requests = [
@@ -194,58 +204,91 @@ def perform(
     if dry_run:
         return requests_frame(requests)
     sender = session.sender()
+    settings = session.settings
     if not outcomes and len(requests) == 1:
-        response = _send(sender, action, requests[0])
+        response = _send(sender, action, requests[0], settings, session)
         session.forget()
         frame = _body_frame(action, requests[0], response)
     else:
-        workers = max(1, min(session.settings.concurrency, len(requests)))
+        workers = max(1, min(settings.concurrency, len(requests)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas-exec") as pool:
-            results = list(pool.map(lambda r: _outcome(sender, action, r), requests))
+            results = list(pool.map(lambda r: _outcome(sender, action, r, settings, session), requests))
         session.forget()
         frame = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
         if "http_status" in frame:
             frame["http_status"] = frame["http_status"].astype("Int64")
-    frame.attrs["runs_pandas"] = {
-        "sql": sql,
-        "resources": [action.resource.id],
-        "method": action.method.name,
-        "requests": sender.sent,
-        "seconds": round(time.perf_counter() - started, 3),
-        "shape": frame.shape,
-    }
-    return frame
+    return stamp(frame, sql, [action.resource.id], sender.sent, started, method=action.method.name)
 
 
-def _send(sender: Sender, action: Action, request: Request) -> Response:
-    response = sender.send(action.provider, request)
-    if action.wait and action.method.long_running and response.status in (201, 202):
-        response = _await(sender, action, request, response)
+def _send(sender: Sender, action: Action, request: Request, settings: Settings, session: Session) -> Response:
+    response = sender.send(action.provider, request, statuses=action.method.statuses or None)
+    lro = action.method.long_running
+    if action.wait and lro is not None and response.status in lro.statuses:
+        response = _await(sender, action, request, response, lro, settings)
+        if lro.reread is not None and _succeeded(response, lro):
+            again = action.resource.method(lro.reread)
+            assert again is not None  # the catalog model checks it
+            args = {k: v for k, v in request.args.items() if again.param(k) is not None}
+            read = build_request(
+                action.provider, action.resource.id, again, args, session.endpoint(action.provider)
+            )
+            response = sender.send(action.provider, read)
     return response
 
 
-def _await(sender: Sender, action: Action, request: Request, response: Response) -> Response:
-    """Poll Azure-AsyncOperation (or Location) until the operation reaches a final state."""
-    link = response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
+def _succeeded(response: Response, lro: LongRunning) -> bool:
+    """The operation ended well: no state (a 200/204 end), or the first terminal state."""
+    body = response.body
+    state = str(body.get(lro.state_field, "")).lower() if isinstance(body, dict) else ""
+    return not state or state == lro.terminal[0].lower()
+
+
+def _await(
+    sender: Sender, action: Action, request: Request, response: Response, lro: LongRunning, settings: Settings
+) -> Response:
+    """Poll the operation the method's catalog entry names until it ends, within the budget.
+
+    It ends on a terminal state, or on a `done` status (200, 204) without one; any other
+    answer (202, or a state still running) is polled again after Retry-After, or after
+    the backoff when Retry-After is missing or unusable.
+    """
+    link = next((response.headers[h] for h in lro.headers if response.headers.get(h)), None)
     if not link:
         return response
-    deadline = time.monotonic() + AWAIT_BUDGET
-    poll = Request(request.resource, f"{request.method} (operation)", "GET", link, None, request.args)
+    deadline = time.monotonic() + settings.await_budget
+    poll = Request(
+        request.resource, f"{request.method} (operation)", "GET", link, None, request.args, request.headers
+    )
+    polls = 0
+    time.sleep(_poll_wait(response.headers.get("Retry-After"), polls, settings.poll_interval))
     while True:
-        wait = float(response.headers.get("Retry-After", "1") or 1)
         status_response = sender.send(action.provider, poll, origin=request.url)
+        polls += 1
+        wait = _poll_wait(status_response.headers.get("Retry-After"), polls, settings.poll_interval)
         body = status_response.body
-        state = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
-        if state in TERMINAL or (status_response.status == 200 and not state):
+        state = str(body.get(lro.state_field, "")).lower() if isinstance(body, dict) else ""
+        terminal = {t.lower() for t in lro.terminal}
+        if state in terminal or (status_response.status in lro.done and not state):
             return status_response
         if time.monotonic() + wait > deadline:
             raise ApiError(
                 status=status_response.status, code="Timeout",
-                message=f"the operation did not finish within {AWAIT_BUDGET:.0f} s (last state {state!r})",
+                message=(
+                    f"the operation did not finish within {settings.await_budget:g} s "
+                    f"(last state {state or status_response.status!r}); raise Settings.await_budget to wait longer"
+                ),
                 method=request.method, url=link,
             )
-        time.sleep(min(wait, 10.0))
-        response = status_response
+        time.sleep(wait)
+
+
+def _poll_wait(retry_after: str | None, polls: int, interval: float) -> float:
+    """Seconds before the next poll: Retry-After (seconds or an HTTP-date) when usable,
+    else the backoff (missing, negative, NaN, "soon")."""
+    seconds = parse_retry_after(retry_after)
+    if seconds is None:
+        seconds = interval * min(2**polls, 8) + random.uniform(0, interval / 4)
+    return min(seconds, MAX_POLL_WAIT)
 
 
 def _body_frame(action: Action, request: Request, response: Response) -> pd.DataFrame:
@@ -262,7 +305,8 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
         status_row: dict[str, Any] = {"method": action.method.name, "http_status": response.status}
         if response.body is not None and not isinstance(response.body, dict):
             status_row["body"] = json.dumps(response.body)
-        for header in ("Azure-AsyncOperation", "Location"):
+        lro = action.method.long_running
+        for header in lro.headers if lro is not None else ():
             if header in response.headers:
                 status_row[header] = response.headers[header]
         return frames.to_frame(frames.to_table([status_row], [], scope))
@@ -278,11 +322,13 @@ def _looks_like_run(action: Action, rows: list[dict[str, Any]]) -> bool:
     return bool(rows) and len(names & set(rows[0])) >= max(2, len(rows[0]) // 2)
 
 
-def _outcome(sender: Sender, action: Action, request: Request) -> pd.DataFrame:
+def _outcome(
+    sender: Sender, action: Action, request: Request, settings: Settings, session: Session
+) -> pd.DataFrame:
     """One request's outcome as rows: its args, ok/failed, HTTP status, error, body fields."""
     base = {k: v for k, v in request.args.items()}
     try:
-        response = _send(sender, action, request)
+        response = _send(sender, action, request, settings, session)
     except RunsError as exc:
         status = exc.status if isinstance(exc, ApiError) else None
         row = {**base, "outcome": "failed", "http_status": status, "error": str(exc)}
@@ -314,9 +360,7 @@ def exec_rows(
     arg_sets = []
     for row in rows:
         args = {p.name: row[p.name] for p in method.params if p.name in row and not missing(row[p.name])}
-        absent = [p.name for p in method.required if p.name not in args]
-        if absent:
-            raise MissingParamError(resource.id, method.name, absent, sorted(args), hint=" Add them as columns or keyword arguments.")
+        check_required(resource, method, args, " Add them as columns or keyword arguments.")
         arg_sets.append(args)
     action = Action(catalog().provider_of(resource), resource, method, {}, body)
     return perform(action, arg_sets, session, dry_run=dry_run, outcomes=True, sql=f"-- exec {resource.id}.{method.name}")

@@ -12,8 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
+from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 
 
@@ -37,30 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         frame = query(sql, params, session, dry_run=args.dry_run)
     except IncompleteFetchError as exc:
-        print(f"runs-pandas: {exc}", file=sys.stderr)
-        print(render(exc.frame, args.format, args.limit))
-        return 1
+        print(f"runs-pandas: {render.error_message(exc)}", file=sys.stderr)
+        print(render.table(exc.frame, args.format, args.limit))
+        return render.EXIT_ERROR
     except RunsError as exc:
-        print(f"runs-pandas: {exc}", file=sys.stderr)
-        return 1
+        print(f"runs-pandas: {render.error_message(exc)}", file=sys.stderr)
+        return render.EXIT_ERROR
     finally:
         session.close()
-    print(render(frame, args.format, args.limit))
-    return 0
-
-
-def render(frame: pd.DataFrame, fmt: str, limit: int | None = None) -> str:
-    """A frame as a table, CSV or JSON (records, ISO dates)."""
-    if fmt == "csv":
-        return frame.to_csv(index=False).rstrip("\n")
-    if fmt == "json":
-        return frame.to_json(orient="records", date_format="iso", date_unit="us") or "[]"
-    shown = frame if limit is None else frame.head(limit)
-    with pd.option_context("display.max_columns", 30, "display.width", 200, "display.max_colwidth", 60):
-        text = shown.to_string(index=False) if len(shown.columns) else "(no columns)"
-    if limit is not None and len(frame) > limit:
-        text += f"\n... {len(frame) - limit} more rows ({len(frame)} in all)"
-    return text
+    print(render.table(frame, args.format, args.limit))
+    return render.EXIT_OK
 
 
 def _param(text: str) -> tuple[str, Any]:

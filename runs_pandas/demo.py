@@ -96,8 +96,8 @@ def run_demo(session: Session, out: TextIO) -> int:
     """Print each question, its SQL and its answer; 0 when every step worked."""
     import pandas as pd
 
-    from runs_pandas.cli import render
     from runs_pandas.engine import query
+    from runs_pandas.render import error_message, footer, table
 
     session.settings.progress = False
     params = demo_params(session)
@@ -112,12 +112,11 @@ def run_demo(session: Session, out: TextIO) -> int:
             frame = query(sql, used, session)
         except RunsError as exc:
             failures += 1
-            print(f"   error: {exc}\n", file=out)
+            print(f"   error: {error_message(exc)}\n", file=out)
             continue
         if frame.empty:
             failures += 1
         with pd.option_context("display.max_colwidth", 48):
-            print(textwrap.indent(render(frame, "table", limit=12), "   "), file=out)
-        info = frame.attrs.get("runs_pandas", {})
-        print(f"\n   ({len(frame)} rows, {info.get('requests', 0)} requests, {info.get('seconds', 0):.2f} s)\n", file=out)
+            print(textwrap.indent(table(frame, "table", limit=12), "   "), file=out)
+        print(f"\n   ({footer(frame, limit=12)})\n", file=out)
     return 1 if failures else 0

@@ -16,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from runs_pandas import frames, pages
-from runs_pandas.analysis.cells import missing
+from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
-from runs_pandas.errors import ApiError, IncompleteFetchError, QueryError
+from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
+from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.plan import Call, plan
+from runs_pandas.sql.plan import Call, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
 from runs_pandas.sql.run import output_names, run, used_frames
 
@@ -35,6 +36,9 @@ class Fetched:
     requests: int = 0
     rows: int = 0
     failures: list[ApiError] = field(default_factory=list)
+    series: int = 0  # request series fetched (or taken from the cache)
+    stopped: list[tuple[str, int]] = field(default_factory=list)  # series cut by the budget
+    series_requests: list[tuple[str, int]] = field(default_factory=list)  # requests per series
 
 
 def query(
@@ -60,10 +64,12 @@ def query(
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
-        return _stamp(discover(statement.text), sql, [], 0, started)
-    if statement.kind == "exec":
-        from runs_pandas.actions import execute
+        return stamp(discover(statement.text), sql, [], 0, started)
+    if statement.kind == "explain":
+        from runs_pandas.sql.explain import explain
 
+        return stamp(explain(statement, session), sql, [], 0, started)
+    if statement.kind == "exec":
         return execute(statement, params, session, dry_run=dry_run, started=started)
     return select(
         statement, params, session, sql=sql, dry_run=dry_run, started=started, given=given
@@ -81,21 +87,23 @@ def select(
     given: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Fetch every resource the SELECT names, then let DuckDB answer it."""
+    from runs_pandas.sql.budget import check_plan
+
     calls = plan(statement.references, catalog())
     first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
     if dry_run:
         return requests_frame([r for rs in first_requests.values() for r in rs])
+    check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
     local = used_frames(statement.tree, statement.text, given or {})
     result = run(statement.text, fetched.tables, params, local)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
-    frame = _stamp(frame, sql, list(calls), fetched.requests, started)
+    frame = stamp(frame, sql, list(calls), fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
-        raise IncompleteFetchError(
-            "the query ran on partial data",
-            frame=frame,
-            failures=fetched.failures,
+        raise fetch_failure(
+            "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
         )
     return frame
 
@@ -107,31 +115,22 @@ def fetch_frame(
 ) -> pd.DataFrame:
     """Runs of one resource for each scope (a dict of param values), as one DataFrame.
 
-    The core of `df.runs.fetch()`: each scope is one request series, all fetched
-    concurrently; the method is chosen per scope as a WHERE clause would choose it.
+    The core of `df.runs.fetch()`: the planner makes one request series per scope (the
+    scopes are given, not multiplied), fetched concurrently like a SELECT's.
     """
-    from runs_pandas.sql.plan import choose_method
-
     session = session or default_session()
     started = time.perf_counter()
     resource = catalog().resource(resource_id)
-    provider = catalog().provider_of(resource)
-    calls: list[Call] = []
-    for scope in scopes:
-        values = {k: v for k, v in scope.items() if not missing(v)}
-        method = choose_method(resource, {k: [v] for k, v in values.items()})
-        known = {k: v for k, v in values.items() if method.param(k) is not None}
-        call = Call(provider, resource, method, tuple(known.items()))
-        if call not in calls:
-            calls.append(call)
-    fetched = fetch(session, {resource.id: calls})
+    calls = plan_scopes(resource, scopes, catalog())
+    first_requests = {resource.id: [first_request(session, c) for c in calls]}
+    fetched = fetch(session, {resource.id: calls}, first_requests)
     frame = frames.to_frame(fetched.tables[resource.id])
-    frame = _stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    frame = stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
-        raise IncompleteFetchError(
+        raise fetch_failure(
             f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
-            frame=frame,
-            failures=fetched.failures,
+            frame=frame, failures=fetched.failures, series=fetched.series,
         )
     return frame
 
@@ -158,7 +157,7 @@ def fetch(
     ]
     progress = Progress(session.settings.progress, len(jobs))
     sender = session.sender()
-    out = Fetched()
+    out = Fetched(series=len(jobs))
     try:
         with _quiet_gc():
             todo = []
@@ -170,10 +169,17 @@ def fetch(
                 else:
                     todo.append(index)
             series = sender.many(
-                [(jobs[i][0].provider, jobs[i][0].method, jobs[i][1]) for i in todo], progress
+                [(jobs[i][0].provider, jobs[i][0].method, jobs[i][1]) for i in todo],
+                progress,
+                [jobs[i][0].pushdown.limit for i in todo],
             )
             for index, result in zip(todo, series):
                 results[index] = result
+                label = f"{jobs[index][0].resource.id} {dict(jobs[index][0].args)}"
+                out.series_requests.append((label, result.requests))
+                if result.stopped:
+                    out.stopped.append((label, result.requests))
+                    continue
                 if result.error is None:
                     session.remember(_cache_key(*jobs[index]), result)
             out.requests = sender.sent
@@ -194,8 +200,19 @@ def fetch(
     return out
 
 
-def _cache_key(call: Call, request: Request) -> tuple[str, str, str]:
-    return (call.resource.id, call.method.name, request.url)
+def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:
+    return (call.resource.id, call.method.name, request.url, call.pushdown.limit)
+
+
+def _check_budget(fetched: Fetched, session: Session, frame: pd.DataFrame) -> None:
+    """A RequestBudgetError, rows kept, when the fetch reached `max_requests`."""
+    if fetched.stopped:
+        from runs_pandas.sql.budget import spent_message
+
+        budget = session.settings.max_requests
+        raise RequestBudgetError(
+            spent_message(fetched.requests, budget, fetched.series_requests, fetched.rows), frame=frame
+        )
 
 
 def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
@@ -255,32 +272,6 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
         return None
     columnar_tables += 1
     return struct
-
-
-def requests_frame(requests: Sequence[Request]) -> pd.DataFrame:
-    """One row per request that would be sent: what a dry run shows. No secret is in it."""
-    import json
-
-    return pd.DataFrame(
-        {
-            "resource": [r.resource for r in requests],
-            "method": [r.method for r in requests],
-            "verb": [r.verb for r in requests],
-            "url": [r.url for r in requests],
-            "body": [None if r.json is None else json.dumps(r.json) for r in requests],
-        }
-    )
-
-
-def _stamp(frame: pd.DataFrame, sql: str, resources: list[str], requests: int, started: float) -> pd.DataFrame:
-    frame.attrs["runs_pandas"] = {
-        "sql": sql,
-        "resources": resources,
-        "requests": requests,
-        "seconds": round(time.perf_counter() - started, 3),
-        "shape": frame.shape,  # pandas copies attrs to derived frames; this tells them apart
-    }
-    return frame
 
 
 @contextmanager

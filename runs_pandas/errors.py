@@ -7,8 +7,10 @@
     │       └── MissingParamError  required parameters not given (names each, and those given)
     ├── AuthError                no credentials for a provider, or they were refused
     ├── ApiError                 the API answered with an error (status, code, message, URL)
-    │   └── UnauthorizedError      401/403: the provider refused the credentials (also an AuthError)
-    └── IncompleteFetchError     some requests failed; carries the rows already fetched
+    │   ├── UnauthorizedError      401/403: the provider refused the credentials (also an AuthError)
+    │   ├── NotFoundError          404 on a request for one object: no such object
+    │   └── PageError              a page that is not what the catalog says, or paging that repeats
+    └── IncompleteFetchError     some series failed, others not; carries the rows fetched
 
 Messages say what went wrong, where, and what is accepted. None holds a secret.
 """
@@ -65,7 +67,14 @@ class AuthError(RunsError):
 
 
 class ApiError(RunsError):
-    """The API answered with an error."""
+    """The API answered with an error.
+
+    Raised by a fetch whose every series failed: `.failures` then lists them all, and
+    `.frame` holds what was fetched before (pages before the failure).
+    """
+
+    frame: pd.DataFrame | None = None
+    failures: tuple[ApiError, ...] = ()
 
     def __init__(
         self,
@@ -75,19 +84,39 @@ class ApiError(RunsError):
         message: str,
         method: str,
         url: str,
+        provider: str | None = None,
     ) -> None:
         self.status = status
+        self.provider = provider
         self.code = code
         self.api_message = message
         self.method = method
         self.url = url
         status_text = f"HTTP {status}" if status is not None else "no response"
         code_text = f" {code}" if code else ""
-        super().__init__(f"{method}: {status_text}{code_text}: {message} [{url}]")
+        where = f"{provider} " if provider else ""
+        super().__init__(f"{where}{method}: {status_text}{code_text}: {message} [{url}]")
 
 
 class UnauthorizedError(ApiError, AuthError):
-    """The provider refused the credentials (HTTP 401 or 403)."""
+    """The provider refused the credentials (HTTP 401 or 403).
+
+    Raised whether one request or all were refused; rows other requests fetched are in `.frame`.
+    """
+
+
+class NotFoundError(ApiError):
+    """A request for one object (a run by its id) found none (HTTP 404).
+
+    Rows other requests fetched are in `.frame`.
+    """
+
+
+class PageError(ApiError):
+    """A page the catalog's shape does not describe, or a series whose pages repeat or never end.
+
+    The series stops there; the rows of the pages before it are kept.
+    """
 
 
 class IncompleteFetchError(RunsError):
@@ -102,3 +131,31 @@ class IncompleteFetchError(RunsError):
             f"The {len(frame)} row(s) fetched are kept in the error's .frame attribute."
         )
 
+
+
+class RequestBudgetError(RunsError):
+    """A query would send, or has sent, as many requests as `max_requests` allows.
+
+    Rows fetched before the budget ran out are kept in `.frame` (None when nothing was sent).
+    """
+
+    def __init__(self, message: str, *, frame: pd.DataFrame | None = None) -> None:
+        self.frame = frame
+        super().__init__(message)
+def fetch_failure(message: str, *, frame: pd.DataFrame, failures: list[ApiError], series: int) -> RunsError:
+    """The error for a fetch of `series` request series with failures, rows kept in `.frame`.
+
+    Refused credentials are an `UnauthorizedError` whether one request or all were refused;
+    objects that do not exist are a `NotFoundError` when nothing else failed; when every
+    series failed, the first failure itself; otherwise an `IncompleteFetchError`.
+    """
+    refused = next((f for f in failures if isinstance(f, UnauthorizedError)), None)
+    every = len(failures) >= series
+    chosen: ApiError | None = refused
+    if chosen is None and failures and (every or all(isinstance(f, NotFoundError) for f in failures)):
+        chosen = failures[0]
+    if chosen is None:
+        return IncompleteFetchError(message, frame=frame, failures=failures)
+    chosen.frame = frame
+    chosen.failures = tuple(failures)
+    return chosen

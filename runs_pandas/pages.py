@@ -1,4 +1,7 @@
-"""Reading page bodies with pyarrow's JSON reader: the columnar path, no dict per row.
+"""Checking page bodies, and reading them with pyarrow's JSON reader (the columnar path).
+
+`page_rows` checks a parsed page against the catalog's shape before anything reads it: a
+body that is not what the method says is an error, never rows.
 
 While fetching, each page is read for its row count and next link only; afterwards all
 pages of a resource are read together into the struct `frames.to_table` types. Whatever
@@ -18,6 +21,52 @@ from runs_pandas.catalog import Field, FieldType
 # pyarrow.json reads ISO text as timestamps (the catalog's text fields are declared as
 # strings, any other timestamp makes a second read with it as text), integers beyond 64 bits
 # as doubles (no double is taken), and fails on mixed kinds and repeated keys.
+
+class ShapeError(ValueError):
+    """A page whose shape is not the catalog's; the message says what was expected."""
+
+
+def page_rows(body: Any, path: str) -> list[dict[str, Any]]:
+    """The rows at `path` ("$", "$.value") of a parsed page, checked: objects, in a list.
+
+    An absent or null rows field is no rows (APIs omit empty lists); `path` "$" is one object.
+    Anything else raises `ShapeError` saying what was expected and what came.
+    """
+    node = body
+    parts = path.split(".")[1:]
+    where = "the body"
+    for part in parts:
+        if not isinstance(node, dict):
+            raise ShapeError(f"expected {where} to be a JSON object holding {path!r}, got {_kind(node)}")
+        node = node.get(part)
+        where = f"{path!r}"
+    if not parts:
+        if not isinstance(node, dict):
+            raise ShapeError(f"expected the body to be one JSON object, got {_kind(node)}")
+        return [node]
+    if node is None:
+        return []
+    if isinstance(node, dict):
+        return [node]
+    if not isinstance(node, list):
+        raise ShapeError(f"expected {where} to be a list of objects, got {_kind(node)}")
+    bad = next((i for i, row in enumerate(node) if not isinstance(row, dict)), None)
+    if bad is not None:
+        raise ShapeError(f"expected {where} to be a list of objects, but item {bad} is {_kind(node[bad])}")
+    return node
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def objects_page(content: bytes) -> bool:
+    """True when the bytes are one JSON object (the only thing handed to pyarrow's reader:
+    it crashes the process on some other bodies, such as `null`)."""
+    text = content.strip()
+    return text.startswith(b"{") and text.endswith(b"}") and b"\n" not in text
+
 
 _SAFE_LEAVES = (pa.types.is_string, pa.types.is_int64, pa.types.is_boolean, pa.types.is_null)
 

@@ -31,18 +31,33 @@ class Settings(BaseModel):
     model_config = ConfigDict(validate_assignment=True)
 
     concurrency: int = Field(default=32, ge=1, le=256, description="requests in flight at once")
-    timeout: float = Field(default=30.0, gt=0, description="seconds to wait for one response")
+    timeout: float = Field(default=30.0, gt=0, description="seconds one whole response may take (body included)")
     retries: int = Field(default=4, ge=0, le=20, description="extra tries for 429, 502-504, drops")
-    retry_budget: float = Field(default=60.0, ge=0, description="seconds all retries of one request may take")
+    retry_budget: float = Field(default=60.0, ge=0, description="seconds all retry waits of one request may take")
+    backoff_base: float = Field(default=0.2, ge=0, description="seconds of the first backoff wait (doubled each try)")
+    backoff_cap: float = Field(default=30.0, ge=0, description="seconds one backoff wait may take at most")
+    max_pages: int = Field(default=10_000, ge=1, description="pages one request series may fetch before it is stopped")
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    max_requests: int = Field(
+        default=2000, ge=1, description="requests one query may send (ARM allows a few thousand reads an hour)"
+    )
+    await_budget: float = Field(
+        default=300.0, gt=0, description="seconds an AWAIT may follow a long-running operation"
+    )
+    poll_interval: float = Field(
+        default=1.0, ge=0, description="seconds between AWAIT polls when the server gives no usable Retry-After"
+    )
 
     def limits(self) -> Limits:
         return Limits(
             retries=self.retries,
             retry_budget=self.retry_budget,
+            backoff_base=self.backoff_base,
+            backoff_cap=self.backoff_cap,
             timeout=self.timeout,
+            max_pages=self.max_pages,
             concurrency=self.concurrency,
         )
 
@@ -70,8 +85,8 @@ class Session:
 
             self.sandbox = sandbox if isinstance(sandbox, Sandbox) else shared()
             self.sandbox.start()
-            given_endpoints = {**_by_provider(self.sandbox.endpoints), **given_endpoints}
-            given_secrets = {**_by_provider(self.sandbox.tokens), **given_secrets}
+            given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
+            given_secrets = {**self.sandbox.tokens, **given_secrets}
         self._endpoints = given_endpoints
         self.credentials = Credentials(given_secrets)
         self._client = client
@@ -100,7 +115,9 @@ class Session:
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
-        return Sender(self.client, self.credentials, self.settings.limits())
+        sender = Sender(self.client, self.credentials, self.settings.limits())
+        sender.max_requests = self.settings.max_requests
+        return sender
 
     def cached(self, key: Any) -> Any | None:
         if self.settings.cache_ttl <= 0:
@@ -131,18 +148,6 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _by_provider(values: Mapping[str, str]) -> dict[str, str]:
-    """Sandbox entries keyed by catalog provider names (the sandbox says "databricks")."""
-    from runs_pandas.catalog import catalog
-
-    names = list(catalog().providers)
-    keyed: dict[str, str] = {}
-    for key, value in values.items():
-        match = key if key in names else next((n for n in names if n.startswith(key)), key)
-        keyed[match] = value
-    return keyed
 
 
 _default: Session | None = None

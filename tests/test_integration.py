@@ -117,7 +117,7 @@ def test_persistent_failure_keeps_what_was_fetched(fresh_sandbox: Sandbox) -> No
 
 def test_unknown_registry_is_an_api_error_in_the_providers_words(session: rp.Session, sandbox: Sandbox) -> None:
     scope = dict(sandbox.scopes()["azure"][0], registryName="nosuchregistry")
-    with pytest.raises(rp.IncompleteFetchError) as info:
+    with pytest.raises(rp.ApiError) as info:  # the only series failed: the error itself
         rp.query(f"SELECT * FROM azure.container_registry.runs WHERE {acr_where(scope)}", session=session)
     failure = info.value.failures[0]
     assert failure.status == 404 and failure.code and "sandbox-azure-token" not in str(info.value)
@@ -125,9 +125,10 @@ def test_unknown_registry_is_an_api_error_in_the_providers_words(session: rp.Ses
 
 def test_wrong_credentials_are_an_auth_error(sandbox: Sandbox) -> None:
     session = rp.Session(sandbox=sandbox, secrets={"airplane": "tkn_wrong"}, settings=rp.Settings(progress=False))
-    with pytest.raises(rp.IncompleteFetchError) as info:
+    with pytest.raises(rp.AuthError) as info:  # not "partial data": the credential was refused
         rp.query("SELECT * FROM airplane.runs.runs", session=session)
-    assert isinstance(info.value.failures[0], rp.AuthError) and info.value.failures[0].status == 401
+    assert isinstance(info.value, rp.UnauthorizedError) and info.value.status == 401
+    assert "secrets= given to the Session" in str(info.value)
     assert "tkn_wrong" not in str(info.value)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets import TraitError
 
 import runs_pandas as rp
 from runs_pandas.sandbox import Sandbox
@@ -132,3 +134,51 @@ def test_a_timeline_figure_shows_as_a_picture(ip: InteractiveShell) -> None:
     frame = cell(ip, "", "SELECT * FROM airplane.runs.runs")
     figure = frame.runs.timeline()
     assert "image/png" in ip.display_formatter.format(figure)[0]
+
+
+def test_every_setting_is_a_trait_with_its_type_default_and_help(ip: InteractiveShell) -> None:
+    traits = ip.magics_manager.registry["RunsSql"].traits(config=True)
+    for name, field in rp.Settings.model_fields.items():
+        assert name in traits, f"Settings.{name} is not %config RunsSql.{name}"
+        assert traits[name].default_value == field.default
+        assert traits[name].help == field.description
+
+
+def test_an_invalid_setting_is_refused_at_once_and_the_next_query_works(
+    ip: InteractiveShell, caplog: pytest.LogCaptureFixture
+) -> None:
+    ip.run_line_magic("config", "RunsSql.concurrency = 3")
+    ip.run_line_magic("config", "RunsSql.concurrency = 0")  # %config shows the TraitError as an error line
+    refused = r"RunsSql.concurrency = 0 is refused: .*greater than or equal to 1.*previous value stays"
+    assert any(re.search(refused, r.getMessage()) for r in caplog.records), caplog.text
+    magics = ip.magics_manager.registry["RunsSql"]
+    assert magics.concurrency == 3
+    with pytest.raises(TraitError, match=refused):
+        magics.concurrency = 0
+    assert magics.concurrency == 3
+    frame = cell(ip, "", "SELECT count(*) AS n FROM airplane.runs.runs")
+    assert int(frame["n"][0]) > 0
+    assert rp.default_session().settings.concurrency == 3
+
+
+def test_a_wrong_type_is_refused_too(ip: InteractiveShell) -> None:
+    magics = ip.magics_manager.registry["RunsSql"]
+    with pytest.raises(TraitError):
+        magics.timeout = "soon"
+    ip.run_line_magic("config", "RunsSql.timeout = -1.0")
+    assert ip.magics_manager.registry["RunsSql"].timeout == rp.Settings().timeout
+
+
+def test_help_lists_every_option(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ip.run_line_magic("runsql", "--help") is None
+    text = capsys.readouterr().out
+    for option in ("--sandbox", "--dry-run", "--form", "--limit", "--no-display", "--help", "name"):
+        assert option in text
+    assert cell(ip, "-h", "SELECT * FROM nowhere.at.all") is None  # help runs nothing
+
+
+def test_line_options_before_the_sql_keep_working(ip: InteractiveShell) -> None:
+    frame = ip.run_line_magic("runsql", "--limit 3 --sandbox SELECT id FROM airplane.runs.runs")
+    assert frame.attrs["runs_pandas"]["display_limit"] == 3
+    with pytest.raises(UsageError, match="--limit"):
+        ip.run_line_magic("runsql", "--limit x SELECT 1")

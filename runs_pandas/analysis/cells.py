@@ -20,7 +20,7 @@ def missing(value: Any) -> bool:
         return value is None
     try:
         return pd.isna(value) is True
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ArithmeticError):  # ArithmeticError: Decimal('sNaN')
         return False
 
 

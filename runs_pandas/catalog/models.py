@@ -65,6 +65,26 @@ class Field(_Model):
 ParamLocation = Literal["path", "query", "header", "body", "host"]
 
 
+class HostRule(_Model):
+    """How a host param's value becomes a base URL, and what a value may be.
+
+    A value is a deployment name (matching `name_pattern`), put into `template`; or, when
+    `hosts` is true, a bare `https` host (`adb-1.2.example.net` or `https://adb-1.2.example.net`).
+    A scheme other than https, user info, a port-less path, a query or a fragment is refused.
+    """
+
+    template: str  # e.g. "https://{value}.cloud.example.com"
+    name_pattern: str = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    hosts: bool = False  # a full https host is accepted too
+    example: str = ""  # shown in errors: what a host value looks like
+
+    @model_validator(mode="after")
+    def _check(self) -> HostRule:
+        if template_holes(self.template) != ["value"] or not self.template.startswith("https://"):
+            raise ValueError(f"host template {self.template!r} must be https://... with one {{value}} hole")
+        return self
+
+
 class Param(_Model):
     """One parameter of a method, and where it goes in the request."""
 
@@ -77,23 +97,26 @@ class Param(_Model):
     enum: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    useful_minimum: int | None = None  # the least value that means what it says (a page size of 0 does not)
     pattern: str | None = None
     min_length: int | None = None
     max_length: int | None = None
     column: bool = True  # a pushed-down value becomes a column of the result
     default_env: str | None = None  # an environment variable that fills it when not given
+    host: HostRule | None = None  # for location "host": how a value becomes the base URL
 
 
 class Paginator(_Model):
     """How the next page is asked for. One narrow idea per `type`."""
 
-    type: Literal["none", "next_link", "token", "page_number"]
+    type: Literal["none", "next_link", "token", "page_number", "link_header"]
     next_field: str | None = None  # body field with the next link or token
     token_param: str | None = None  # query param that carries the token
     page_param: str | None = None  # query param with the page number
     size_param: str | None = None  # query param with the page size
     first_page: int = 0
     default_size: int | None = None  # the API's page size when none is sent
+    rel: str = "next"  # link_header: the RFC 8288 relation of the next page
 
     @model_validator(mode="after")
     def _check(self) -> Paginator:
@@ -102,10 +125,65 @@ class Paginator(_Model):
             "token": ("next_field", "token_param"),
             "page_number": ("page_param", "size_param", "default_size"),
             "none": (),
+            "link_header": (),
         }[self.type]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"paginator {self.type!r} needs {', '.join(missing)}")
+        return self
+
+
+Operator = Literal["eq", "ne", "gt", "ge", "lt", "le"]
+
+
+class Filter(_Model):
+    """A field the API itself can filter on: into a filter expression, or into a query param.
+
+    `odata` names the property in the method's `filter_param` expression (ACR `$filter`);
+    `param` names a query param that takes the value (Airplane `since` takes a lower bound
+    of any time at or before the run's last update). Only the listed operators are pushed.
+    """
+
+    field: str
+    odata: str | None = None
+    param: str | None = None
+    operators: tuple[Operator, ...]
+    format: Literal["string", "datetime", "boolean"] = "string"
+
+    @model_validator(mode="after")
+    def _check(self) -> Filter:
+        if (self.odata is None) == (self.param is None):
+            raise ValueError(f"filter on {self.field!r}: give exactly one of odata, param")
+        return self
+
+
+class Order(_Model):
+    """The order a method lists rows in, so `ORDER BY field DESC LIMIT n` can stop early."""
+
+    field: str
+    descending: bool = True
+
+
+class LongRunning(_Model):
+    """How a method's long-running operation is followed (the AWAIT hint), as data.
+
+    An answer with one of `statuses` and a `headers` link starts polling (the first header
+    present wins); polling ends on a `done` status, on a `terminal` value of `state_field`,
+    or on a 200 without one. With `reread`, that method is called with the same params
+    when it ends, so the result is the changed object rather than the operation's status.
+    """
+
+    statuses: tuple[int, ...] = (201, 202)
+    headers: tuple[str, ...]  # response headers holding the link to poll, in order
+    state_field: str = "status"
+    terminal: tuple[str, ...] = ("succeeded", "failed", "canceled", "cancelled")
+    done: tuple[int, ...] = (200, 204)  # a poll with this status and no state has ended
+    reread: str | None = None  # a method of the same resource to read the result with
+
+    @model_validator(mode="after")
+    def _check(self) -> LongRunning:
+        if not self.headers:
+            raise ValueError("long_running needs the headers that hold the link to poll")
         return self
 
 
@@ -122,7 +200,13 @@ class Method(_Model):
     lift: str | None = None  # an object whose fields are lifted to the row's top level
     paginator: Paginator = Paginator(type="none")
     body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
-    long_running: bool = False  # may answer 201/202 with an operation to follow
+    filters: tuple[Filter, ...] = ()  # fields the API filters on (pushdown)
+    filter_param: str | None = None  # the query param holding a filter expression ($filter)
+    top_param: str | None = None  # caps the rows of the whole series ($top)
+    order: Order | None = None  # the order rows are listed in, when the API documents it
+    long_running: LongRunning | None = None  # may answer 201/202 with an operation to follow
+    headers: dict[str, str] = {}  # sent with every request of this method (after the provider's)
+    statuses: tuple[int, ...] = ()  # the success statuses its API documents; () = any 2xx
 
     @model_validator(mode="after")
     def _check(self) -> Method:
@@ -181,6 +265,25 @@ class ErrorShape(_Model):
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped", "unknown"]
 
 
+class LogSource(_Model):
+    """Where a run's log or output is read, for `df.runs.logs()`.
+
+    `method` is an EXEC method called once per run; its answer holds either `link`, a
+    column with a URL to the log text (fetched without credentials: it is another host),
+    or `text`, a column (or dotted prefix of columns) holding the text itself.
+    """
+
+    method: str
+    link: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> LogSource:
+        if (self.link is None) == (self.text is None):
+            raise ValueError("a log source names exactly one of `link` or `text`")
+        return self
+
+
 class RunShape(_Model):
     """Where a resource keeps what every run has, for `df.runs.normalize()`.
 
@@ -198,6 +301,10 @@ class RunShape(_Model):
     finished_at: tuple[str, ...] = ()
     duration: tuple[str, ...] = ()  # a duration column; otherwise finished_at - started_at
     error: tuple[str, ...] = ()
+    id_params: tuple[str, ...] = ()  # EXEC params a row's run id fills (`runId`, `runID`)
+    # columns whose values, joined by "/", name a run's group (task, notebook) for analytics
+    group: tuple[str, ...] = ()
+    log: LogSource | None = None  # where df.runs.logs() reads a run's log; None: its state
 
 
 class Resource(_Model):
@@ -215,6 +322,12 @@ class Resource(_Model):
             raise ValueError(f"resource id {self.id!r} must be provider.service.resource")
         if not self.methods:
             raise ValueError(f"resource {self.id!r} has no methods")
+        for method in self.methods:
+            lro = method.long_running
+            if lro is not None and lro.reread is not None:
+                again = self.method(lro.reread)
+                if again is None or again.http_method != "GET":
+                    raise ValueError(f"{self.id}.{method.name}: reread {lro.reread!r} is not a GET method here")
         return self
 
     @property
@@ -249,10 +362,21 @@ class Provider(_Model):
     endpoint_env: str  # environment variable that replaces the base URL
     auth: Auth
     error: ErrorShape
+    headers: dict[str, str] = {"Accept": "application/json"}  # sent with every request
+    secret_query: tuple[str, ...] = ()  # query params whose values are secrets (redacted)
     resources: tuple[Resource, ...] = PydanticField(default=())
 
     @model_validator(mode="after")
     def _check(self) -> Provider:
+        holes = template_holes(self.base_url)
+        for name in holes:
+            for resource in self.resources:
+                for method in resource.methods:
+                    param = method.param(name)
+                    if param is None or param.location != "host" or param.host is None:
+                        raise ValueError(
+                            f"{resource.id}.{method.name}: base URL hole {{{name}}} needs a host param with a host rule"
+                        )
         for resource in self.resources:
             if resource.provider != self.name:
                 raise ValueError(f"resource {resource.id!r} is not under provider {self.name!r}")

@@ -1,4 +1,8 @@
-"""Sending requests: retries (tenacity), a concurrency limit, paging, and API errors.
+"""Sending requests: retries within a budget, a concurrency limit, paging, and API errors.
+
+Bounds that hold: `timeout` covers a whole response, the retry budget all the waiting of
+one request, the page cap one series. Redirects are followed only within one origin and
+scheme; every error's text is scrubbed of known secrets.
 
 Everything goes through one `httpx.Client`, so tests can hand in one built on
 `httpx.MockTransport` or talk to the sandbox on loopback.
@@ -6,30 +10,29 @@ Everything goes through one `httpx.Client`, so tests can hand in one built on
 
 from __future__ import annotations
 
-import json
-import random
+import hashlib
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-import orjson
 
 from runs_pandas.catalog import Method, Provider
-from runs_pandas.errors import ApiError, UnauthorizedError
+from runs_pandas.errors import ApiError, NotFoundError, PageError, UnauthorizedError
 from runs_pandas.http.auth import Credentials, same_origin
-from runs_pandas.http.paging import next_request, rows_of
+from runs_pandas.http.paging import next_request
 from runs_pandas.http.request import Request
-
-if TYPE_CHECKING:
-    import tenacity
+from runs_pandas.http.retry import Budget, Transient, retry_after
+from runs_pandas.http.wire import error_text, parse_json, receive
 
 COLUMNAR = True  # the columnar path on (tests turn it off to compare with the dict path)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_PAGES = 100_000
-_SECRET_QUERY = ("sig", "token", "key", "secret", "code", "password", "skoid", "sktid")
+MAX_PAGES = 10_000
+MAX_REDIRECTS = 5
+_SECRET_QUERY = ("token", "key", "secret", "code", "password", "signature")  # plus the catalog's
 
 OnPage = Callable[[Request, int], None]
 Reader = Callable[[bytes], Any]  # page bytes -> pyarrow Table; raises when it cannot be sure
@@ -55,6 +58,7 @@ class Series:
     rows: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     error: ApiError | None = None
+    stopped: bool = False  # the request budget ran out before the paginator said stop
     # the columnar path: each page read by pyarrow (and its bytes), no dicts in `rows`
     columnar: Columnar | None = None
 
@@ -70,30 +74,25 @@ class Columnar:
 
     def dict_rows(self) -> list[dict[str, Any]]:
         """The rows as the dict path has them (bodies parsed again)."""
+        from runs_pandas import pages
+
         rows: list[dict[str, Any]] = []
         for body in self.bodies:
-            rows.extend(rows_of(_parse_json(body), f"$.{self.rows_key}"))
+            rows.extend(pages.page_rows(parse_json(body), f"$.{self.rows_key}"))
         return rows
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How hard to try: retries, their time budget, timeouts and concurrency."""
+    """How hard to try: retries, their time budget, backoff, timeouts, pages and concurrency."""
 
     retries: int = 4
     retry_budget: float = 60.0
-    max_retry_wait: float = 30.0
+    backoff_base: float = 0.2
+    backoff_cap: float = 30.0
     timeout: float = 30.0
     concurrency: int = 32
-
-
-class _Transient(Exception):
-    """A failure worth another try (429, 502-504, a dropped or cut-off connection)."""
-
-    def __init__(self, message: str, status: int | None, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
+    max_pages: int = MAX_PAGES
 
 
 class Sender:
@@ -105,120 +104,229 @@ class Sender:
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.concurrency)
         self.sent = 0
+        self.max_requests: int | None = None  # the request budget: no page is asked for beyond it
         self._count_lock = threading.Lock()
 
     def send(
-        self, provider: Provider, request: Request, origin: str | None = None, reader: Reader | None = None
+        self,
+        provider: Provider,
+        request: Request,
+        origin: str | None = None,
+        reader: Reader | None = None,
+        statuses: Collection[int] | None = None,
     ) -> Response:
-        """One request, retried within the budget; an ApiError when it finally fails."""
-        headers = {"Accept": "application/json"}
-        if origin is None or same_origin(origin, request.url):
-            headers.update(self.credentials.headers(provider))
+        """One request, retried within the budget; an ApiError when it finally fails.
 
-        def attempt() -> Response:
-            return self._attempt(provider, request, headers, reader)
-
-        import tenacity  # loaded on the first request, not on `import runs_pandas`
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.limits.retries + 1)
-            | tenacity.stop_after_delay(self.limits.retry_budget),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type(_Transient),
-            reraise=True,
+        `origin`: where the credentials belong (the first request of a series); a request
+        elsewhere goes without them. `statuses`: the only ones that count as success (the
+        method's documented ones); any 2xx when not given.
+        """
+        credentials_go = origin is None or same_origin(origin, request.url)
+        auth = self.credentials.auth(provider) if credentials_go else None
+        budget = Budget(
+            self.limits.retries, self.limits.retry_budget, self.limits.backoff_base, self.limits.backoff_cap
         )
-        try:
-            return retrying(attempt)
-        except _Transient as exc:
-            raise ApiError(
-                status=exc.status,
-                code=None,
-                message=f"{exc} (gave up after {self.limits.retries + 1} attempts)",
-                method=request.method,
-                url=redact(request.url),
-            ) from None
+        while True:
+            try:
+                return self._attempt(provider, request, auth, reader, statuses)
+            except Transient as exc:
+                wait = budget.wait_for(exc)
+                if isinstance(wait, str):
+                    raise self._error(
+                        ApiError, provider, request, exc.status, None, f"{exc} ({wait})"
+                    ) from None
+                time.sleep(wait)
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return min(exc.retry_after, self.limits.max_retry_wait)
-        # exponential backoff with jitter (tenacity renamed its argument across majors)
-        backoff = 0.2 * 2 ** (state.attempt_number - 1) + random.uniform(0, 0.2)
-        return min(backoff, self.limits.max_retry_wait)
+    def _error(
+        self,
+        kind: type[ApiError],
+        provider: Provider,
+        request: Request,
+        status: int | None,
+        code: str | None,
+        message: str,
+    ) -> ApiError:
+        """An ApiError of `kind` with every known secret scrubbed from its text."""
+        return kind(
+            status=status,
+            code=None if code is None else self.credentials.scrub(code),
+            message=self.credentials.scrub(message),
+            method=request.method,
+            url=self.credentials.scrub(redact(request.url, provider.secret_query)),
+            provider=provider.name,
+        )
 
     def _attempt(
-        self, provider: Provider, request: Request, headers: dict[str, str], reader: Reader | None = None
+        self,
+        provider: Provider,
+        request: Request,
+        auth: httpx.Auth | None,
+        reader: Reader | None,
+        statuses: Collection[int] | None,
     ) -> Response:
         with self._count_lock:
             self.sent += 1
-        try:
+        url = request.url
+        for _ in range(MAX_REDIRECTS + 1):
             with self._slots:
-                raw = self.client.request(
-                    request.verb,
-                    request.url,
-                    headers=headers,
-                    json=request.json if request.verb != "GET" else None,
-                    timeout=self.limits.timeout,
+                status, headers, content = receive(
+                    self.client, request, url, auth, self.limits.timeout, self.credentials.scrub
                 )
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}", None, None) from None
-        if raw.status_code in RETRY_STATUSES:
-            raise _Transient(_error_text(provider, raw)[1], raw.status_code, _retry_after(raw))
-        if raw.status_code >= 400:
-            code, message = _error_text(provider, raw)
-            error = UnauthorizedError if raw.status_code in (401, 403) else ApiError
-            raise error(
-                status=raw.status_code,
-                code=code,
-                message=message,
-                method=request.method,
-                url=redact(request.url),
+            if not 300 <= status < 400:
+                break
+            url = self._redirect(provider, request, url, status, headers)
+        else:
+            raise self._error(ApiError, provider, request, status, None, f"more than {MAX_REDIRECTS} redirects")
+        if status in RETRY_STATUSES:
+            raise Transient(error_text(provider, status, content)[1], status, retry_after(headers.get("Retry-After")))
+        if status >= 400:
+            code, message = error_text(provider, status, content)
+            if status in (401, 403):
+                return self._refused(provider, request, status, code, message)
+            raise self._error(ApiError, provider, request, status, code, message)
+        if statuses and status not in statuses or not statuses and not 200 <= status < 300:
+            documented = ", ".join(map(str, sorted(statuses or ()))) or "2xx"
+            raise self._error(
+                ApiError, provider, request, status, None,
+                f"unexpected status {status}: {request.method} answers {documented}",
             )
-        body: Any = None
-        if reader is not None and raw.content.strip() and b"\n" not in raw.content:
+        from runs_pandas import pages  # pyarrow: loaded on the first request, not on import
+
+        if reader is not None and pages.objects_page(content):
             try:
-                table = reader(raw.content)
+                table = reader(content)
             except (ValueError, KeyError, TypeError, NotImplementedError):  # Arrow's errors subclass these
                 pass  # not sure: the dict path below reads it (and tells a cut-off body)
             else:
                 if table.num_rows == 1:
-                    return Response(request, raw.status_code, raw.headers, None, raw.content, table)
-        if raw.content.strip():
+                    return Response(request, status, headers, None, content, table)
+        body: Any = None
+        if content.strip():
             try:
-                body = _parse_json(raw.content)
+                body = parse_json(content)
             except ValueError:
-                raise _Transient("the response body was cut off or is not JSON", raw.status_code, None) from None
-        return Response(request, raw.status_code, raw.headers, body, raw.content)
+                raise Transient("the response body was cut off or is not JSON", status, None) from None
+        return Response(request, status, headers, body, content)
+
+    def _redirect(self, provider: Provider, request: Request, url: str, status: int, headers: httpx.Headers) -> str:
+        """The target of a redirect within the same origin and scheme; an ApiError otherwise."""
+        location = headers.get("Location")
+        if not location:
+            raise self._error(ApiError, provider, request, status, None, f"a redirect ({status}) without a Location")
+        try:
+            target = str(httpx.URL(url).join(location))
+        except httpx.InvalidURL:
+            target = location
+        if not same_origin(url, target):
+            raise self._error(
+                ApiError, provider, request, status, None,
+                f"redirected to {redact_safely(target, provider.secret_query)}, another origin than "
+                f"{redact_safely(url, provider.secret_query)}; "
+                f"runs_pandas follows redirects only within one origin and scheme, so it stopped",
+            )
+        return target
+
+    def _refused(self, provider: Provider, request: Request, status: int, code: str | None, message: str) -> Response:
+        """Raise the UnauthorizedError for a 401/403, naming where the credential came from."""
+        verb = "refused" if status == 401 else "not allowed for this request"
+        raise self._error(
+            UnauthorizedError, provider, request, status, code,
+            f"{message}. {provider.name} {verb} the credential from {self.credentials.source(provider)}; "
+            f"check that it is current and has access (or set another there)",
+        )
 
     def series(
-        self, provider: Provider, method: Method, first: Request, on_page: OnPage | None = None
+        self,
+        provider: Provider,
+        method: Method,
+        first: Request,
+        on_page: OnPage | None = None,
+        max_rows: int | None = None,
     ) -> Series:
         """All pages of one request: rows gathered until the paginator says stop.
 
-        A failure ends the series but keeps the rows of the pages before it.
+        A failure ends the series but keeps the rows of the pages before it. A next page that
+        was already fetched (the same URL, or the same content) or one past the page cap ends
+        it with a PageError: paging never loops and never repeats rows. `max_rows` stops it
+        once that many rows are in (a pushed-down LIMIT); the request budget (`max_requests`)
+        stops it before a page beyond the budget, marking it `stopped`.
         """
+        from runs_pandas import pages
+
         result = Series(first)
         result.columnar = self._columnar(method, first)
         reader: Reader | None = None
         if result.columnar is not None:
-            from runs_pandas import pages
-
             key = result.columnar.rows_key
             skeleton = pages.skeleton(result.columnar.schema, key)
             reader = lambda content: pages.read_pages(content, skeleton, key, only_schema=True)
         request: Request | None = first
-        seen: set[str] = set()
-        while request is not None and result.requests < MAX_PAGES:
-            try:
-                response = self.send(provider, request, origin=first.url, reader=reader)
-            except ApiError as exc:
-                result.error = exc
+        seen_urls: set[str] = set()
+        seen_pages: set[bytes] = set()
+        statuses = method.statuses or None
+        while request is not None:
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                result.stopped = True
                 return result
-            result.requests += 1
-            columnar = result.columnar
-            if columnar is not None and response.table is not None:
-                table = response.table
-                values = table.column(columnar.rows_key)[0].values
+            try:
+                if result.requests >= self.limits.max_pages:
+                    raise self._error(
+                        PageError, provider, request, None, None,
+                        f"the series passed the page cap ({self.limits.max_pages} pages, setting "
+                        f"max_pages) and was stopped; rows of the pages before are kept",
+                    )
+                response = self.send(provider, request, origin=first.url, reader=reader, statuses=statuses)
+                digest = hashlib.blake2b(response.content, digest_size=16).digest()
+                if digest in seen_pages:
+                    raise self._error(
+                        PageError, provider, request, response.status, None,
+                        f"the server sent a page already seen (page {result.requests + 1} repeats an "
+                        f"earlier one of the series from {redact(first.url, provider.secret_query)}); it was stopped, "
+                        f"the distinct rows are kept",
+                    )
+                seen_pages.add(digest)
+                rows_count, body = self._take(provider, method, result, response)
+                result.requests += 1
+                if on_page is not None:
+                    on_page(request, rows_count)
+                seen_urls.add(request.url)
+                following = self._following(
+                    provider, method, request, body, rows_count, result.requests - 1, response.headers
+                )
+                if following is not None and following.url in seen_urls:
+                    raise self._error(
+                        PageError, provider, following, response.status, None,
+                        f"the next page is one already fetched (the series from {redact(first.url, provider.secret_query)} "
+                        f"repeats); it was stopped, the distinct rows are kept",
+                    )
+                request = following
+                gathered = sum(result.columnar.counts) if result.columnar is not None else len(result.rows)
+                if max_rows is not None and gathered >= max_rows:
+                    break
+            except ApiError as exc:
+                result.error = self._not_found(provider, method, first, exc) if result.requests == 0 else exc
+                return result
+        return result
+
+    def _not_found(self, provider: Provider, method: Method, first: Request, exc: ApiError) -> ApiError:
+        """A 404 on a request for one object is a NotFoundError: no such object, not partial data."""
+        if exc.status != 404 or method.rows != "$" or method.paginator.type != "none":
+            return exc
+        asked = ", ".join(f"{k}={v!r}" for k, v in first.args.items()) or "the params given"
+        return self._error(
+            NotFoundError, provider, first, 404, exc.code,
+            f"not found: {first.resource} has no object for {asked} ({exc.api_message})",
+        )
+
+    def _take(self, provider: Provider, method: Method, result: Series, response: Response) -> tuple[int, Any]:
+        """Add one page's rows to the series: (rows on the page, the body paging reads)."""
+        columnar = result.columnar
+        if columnar is not None and response.table is not None:
+            table = response.table
+            values = table.column(columnar.rows_key)[0].values
+            if values is not None and values.null_count:
+                columnar = None  # a null row: the dict path below names it
+            else:
                 count = 0 if values is None else len(values)
                 columnar.bodies.append(response.content)
                 columnar.counts.append(count)
@@ -226,23 +334,40 @@ class Sender:
                 next_field = method.paginator.next_field
                 if next_field and next_field in table.column_names:
                     body = {next_field: table.column(next_field)[0].as_py()}
-                rows_count = count
-            else:
-                if columnar is not None:  # this page could not be read so: dicts from now on
-                    result.rows.extend(columnar.dict_rows())
-                    result.columnar = reader = None
-                body = response.body if response.table is None else _parse_json(response.content)
-                rows = rows_of(body, method.rows)
-                result.rows.extend(rows)
-                rows_count = len(rows)
-            if on_page is not None:
-                on_page(request, rows_count)
-            following = next_request(method.paginator, request, body, rows_count, result.requests - 1)
-            if following is not None and following.url in seen:
-                break  # a paginator that repeats itself would never end
-            seen.add(request.url)
-            request = following
-        return result
+                return count, body
+        from runs_pandas import pages
+
+        body = response.body if response.table is None else parse_json(response.content)
+        try:
+            rows = pages.page_rows(body, method.rows)
+        except pages.ShapeError as exc:
+            raise self._error(PageError, provider, response.request, response.status, None, str(exc)) from None
+        if result.columnar is not None:  # this page could not be read so: dicts from now on
+            result.rows.extend(result.columnar.dict_rows())
+            result.columnar = None
+        result.rows.extend(rows)
+        return len(rows), body
+
+    def _following(
+        self,
+        provider: Provider,
+        method: Method,
+        request: Request,
+        body: Any,
+        rows: int,
+        index: int,
+        headers: httpx.Headers | None = None,
+    ) -> Request | None:
+        """The next page's request; a PageError when the page's next link is not a URL."""
+        try:
+            following = next_request(method.paginator, request, body, rows, index, headers)
+            if following is not None:
+                httpx.URL(following.url)
+        except (httpx.InvalidURL, ValueError, TypeError) as exc:
+            raise self._error(
+                PageError, provider, request, None, None, f"the page's next link cannot be followed: {exc}"
+            ) from None
+        return following
 
     def _columnar(self, method: Method, first: Request) -> Columnar | None:
         """Where pages are read columnar: rows one key down, a next link one key down, no dicts."""
@@ -270,62 +395,38 @@ class Sender:
         self,
         jobs: list[tuple[Provider, Method, Request]],
         on_page: OnPage | None = None,
+        max_rows: list[int | None] | None = None,
     ) -> list[Series]:
-        """Request series fetched concurrently, in the order given."""
+        """Request series fetched concurrently, in the order given (`max_rows` per series)."""
+        caps = max_rows or [None] * len(jobs)
         if len(jobs) == 1:
             provider, method, request = jobs[0]
-            return [self.series(provider, method, request, on_page)]
+            return [self.series(provider, method, request, on_page, caps[0])]
         workers = max(1, min(self.limits.concurrency, len(jobs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas") as pool:
-            futures = [pool.submit(self.series, p, m, r, on_page) for p, m, r in jobs]
+            futures = [
+                pool.submit(self.series, p, m, r, on_page, cap) for (p, m, r), cap in zip(jobs, caps)
+            ]
             return [f.result() for f in futures]
 
 
-def _parse_json(content: bytes) -> Any:
-    """orjson (2-3x json.loads, and parsing is most of a fetch); json for what it refuses,
-    such as integers beyond 64 bits."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return 1.0
-
-
-def _error_text(provider: Provider, response: httpx.Response) -> tuple[str | None, str]:
-    """The provider's error code and message, read where its error shape keeps them."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-
-    def at(path: str | None) -> str | None:
-        if path is None:
-            return None
-        node: Any = body
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return None if node is None else str(node)
-
-    message = at(provider.error.message) or response.reason_phrase or "error"
-    return at(provider.error.code), message
-
-
-def redact(url: str) -> str:
-    """The URL with secret-looking query values (SAS signatures, tokens) hidden."""
+def redact(url: str, secret_names: tuple[str, ...] = ()) -> str:
+    """The URL with secret-looking query values hidden: tokens, keys, and the query params
+    a provider's catalog entry names as secrets (`secret_query`, e.g. signatures)."""
     parsed = httpx.URL(url)
     if not parsed.query:
         return url
+    names = (*_SECRET_QUERY, *(n.lower() for n in secret_names))
     params = [
-        (k, "REDACTED" if any(s in k.lower() for s in _SECRET_QUERY) else v)
+        (k, "REDACTED" if any(s in k.lower() for s in names) else v)
         for k, v in parsed.params.multi_items()
     ]
     return str(parsed.copy_with(params=params))
+
+
+def redact_safely(url: str, secret_names: tuple[str, ...] = ()) -> str:
+    """`redact`, or the text cut short when it is not a URL at all."""
+    try:
+        return redact(url, secret_names)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return url[:200] + ("..." if len(url) > 200 else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from runs_pandas.catalog import Paginator
@@ -21,12 +22,25 @@ def rows_of(body: Any, path: str) -> list[dict[str, Any]]:
 
 
 def next_request(
-    paginator: Paginator, request: Request, body: Any, rows: int, page_index: int
+    paginator: Paginator,
+    request: Request,
+    body: Any,
+    rows: int,
+    page_index: int,
+    headers: Mapping[str, str] | None = None,
 ) -> Request | None:
-    """The request for the page after `request`, whose body held `rows` rows."""
+    """The request for the page after `request`, whose body held `rows` rows and whose
+    response had `headers`."""
     kind = paginator.type
     if kind == "none":
         return None
+    if kind == "link_header":
+        link = link_target((headers or {}).get("Link", ""), paginator.rel)
+        if not link:
+            return None
+        from httpx import URL
+
+        return request.with_url(str(URL(request.url).join(link)))
     if kind == "next_link":
         link = body.get(paginator.next_field) if isinstance(body, dict) else None
         if not link:
@@ -46,3 +60,39 @@ def next_request(
         return None
     first = int(request.args.get(paginator.page_param or "", paginator.first_page))
     return request.with_query(**{paginator.page_param or "": first + page_index + 1})
+
+
+def link_target(header: str, rel: str) -> str | None:
+    """The target of the link with relation `rel` in an RFC 8288 `Link` header, or None.
+
+    `<https://h/x?page=2>; rel="next", <https://h/x?page=9>; rel="last"` -> the first URL.
+    """
+    for part in _split_links(header):
+        target, _, params = part.partition(">")
+        target = target.strip().lstrip("<").strip()
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "rel" and rel.lower() in value.strip().strip('"').lower().split():
+                return target or None
+    return None
+
+
+def _split_links(header: str) -> list[str]:
+    """The link-values of a Link header: commas inside <...> or quotes do not split."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
+    for ch in header:
+        if ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "<" and not quoted:
+            depth += 1
+        elif ch == ">" and not quoted:
+            depth = max(0, depth - 1)
+        if ch == "," and depth == 0 and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p for p in parts if p.strip()]

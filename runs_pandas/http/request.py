@@ -1,8 +1,10 @@
 """One HTTP request built from a catalog method and the user's params.
 
 Every value is encoded as data: a path param is one percent-encoded segment, a host param is
-a deployment name or a bare host, so no value can change a request's path or host. Values
-that cannot be valid are refused before anything is sent.
+what its catalog host rule accepts (a deployment name or a bare https host), so no value can
+change a request's path or host. Values that cannot be valid are refused before anything is
+sent, and a base URL that is not https (loopback endpoints set explicitly aside) too: the
+credentials would travel in clear text.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from urllib.parse import quote
 
 import httpx
 
+from runs_pandas import values
 from runs_pandas.catalog import Method, Param, Provider
-from runs_pandas.catalog.models import template_holes
+from runs_pandas.catalog.models import HostRule, template_holes
 from runs_pandas.errors import ParamError
 
-_DEPLOYMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -38,9 +41,10 @@ class Request:
     url: str
     json: Any = None
     args: Mapping[str, Any] = field(default_factory=dict)  # the params that chose it
+    headers: tuple[tuple[str, str], ...] = ()  # catalog headers and header params (no secret)
 
     def with_url(self, url: str) -> Request:
-        return Request(self.resource, self.method, self.verb, url, self.json, self.args)
+        return Request(self.resource, self.method, self.verb, url, self.json, self.args, self.headers)
 
     def with_query(self, **values: Any) -> Request:
         """The same request with some query params set (paging)."""
@@ -71,16 +75,21 @@ def build_request(
             values[param.name] = check_value(resource, method, param, os.environ[param.default_env])
         elif param.default is not None:
             values[param.name] = param.default
-    base = endpoint or _base_url(provider, method, values, resource)
+    base = _base_url(provider, method, values, resource)  # checked even when replaced
+    if endpoint:
+        base = check_endpoint(endpoint, provider.name)
     path = _fill_path(method.path, values)
     query = {
         p.name: _text(values[p.name])
         for p in method.params
         if p.location == "query" and p.name in values
     }
-    url = httpx.URL(base.rstrip("/") + path)
-    if query:
-        url = url.copy_merge_params(query)
+    try:
+        url = httpx.URL(base.rstrip("/") + path)
+        if query:
+            url = url.copy_merge_params(query)
+    except httpx.InvalidURL as exc:
+        raise ParamError(f"{resource}: {method.name}: the params make no valid URL ({exc})") from None
     json_body = body
     if method.body == "params":
         json_body = {
@@ -91,16 +100,49 @@ def build_request(
             p.name: values[p.name] for p in method.params if p.location == "body" and p.name in values
         }
         json_body = body_values or None
-    return Request(resource, method.name, method.http_method, str(url), json_body, dict(args))
+    headers = {**provider.headers, **method.headers}
+    headers.update(
+        (p.name, _text(values[p.name])) for p in method.params if p.location == "header" and p.name in values
+    )
+    return Request(
+        resource, method.name, method.http_method, str(url), json_body, dict(args), tuple(headers.items())
+    )
+
+
+def check_endpoint(endpoint: str, provider: str) -> str:
+    """An endpoint override, if credentials may go there: https, or http to a loopback host."""
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL:
+        url = None
+    loopback = url is not None and url.scheme == "http" and url.host in LOOPBACK
+    if url is None or not url.host or url.userinfo or not (url.scheme == "https" or loopback):
+        raise ParamError(
+            f"the endpoint for {provider} must be an https URL (or http://127.0.0.1:PORT for a "
+            f"local test server), got {redacted_text(endpoint)!r}: credentials are never sent in clear text"
+        )
+    return endpoint
+
+
+def redacted_text(text: str) -> str:
+    """A URL-ish text without its user info (which may hold a password)."""
+    return re.sub(r"//[^/@]*@", "//***@", text)
 
 
 def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
     """The value as the API wants it, or a ParamError saying what is accepted."""
     where = f"{resource}: {method.name} param {param.name!r}"
+    if param.type != "object":
+        value = values.scalar(where, value, nullable=False)
     if param.type == "integer":
         if isinstance(value, bool) or not _is_int(value):
             raise ParamError(f"{where} must be an integer, got {value!r}")
         value = int(value)
+        if param.useful_minimum is not None and value < param.useful_minimum:
+            what = " (the page size)" if param.description.startswith("Page size") else ""
+            raise ParamError(
+                f"{where}{what} accepts {param.useful_minimum} - {param.maximum}, got {value}"
+            )
         if param.minimum is not None and value < param.minimum:
             raise ParamError(f"{where} must be at least {param.minimum}, got {value}")
         if param.maximum is not None and value > param.maximum:
@@ -126,6 +168,7 @@ def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
     if param.type == "object":
         return value
     text = value.isoformat() if isinstance(value, datetime) else str(value)
+    values.text(where, text)
     if param.location in ("path", "host") and text in ("", ".", ".."):
         raise ParamError(f"{where} cannot be {text!r}: it must be a name")
     if param.location == "path" and "/" in text:
@@ -164,50 +207,51 @@ def _fill_path(template: str, values: Mapping[str, Any]) -> str:
 
 
 def _base_url(provider: Provider, method: Method, values: Mapping[str, Any], resource: str) -> str:
-    """The provider's base URL with its host params filled in (Databricks deployments)."""
+    """The provider's base URL with its host params filled in by their host rules."""
     holes = template_holes(provider.base_url)
     if not holes:
         return provider.base_url
     filled: dict[str, str] = {}
     for name in holes:
         value = values.get(name)
-        if value is None:
+        param = method.param(name)
+        if value is None or param is None or param.host is None:
             raise ParamError(f"{resource}: {method.name} needs {name!r} to know the host")
-        host = workspace_host(str(value), resource, method.name, name)
+        host = host_url(param.host, str(value), resource, method.name, name)
         if host is not None:
             return host
         filled[name] = str(value)
     return provider.base_url.format_map(filled)
 
 
-def workspace_host(value: str, resource: str, method: str, name: str) -> str | None:
-    """A full host (`adb-1.2.azuredatabricks.net`, `https://h`) -> base URL; a bare name -> None.
+def host_url(rule: HostRule, value: str, resource: str, method: str, name: str) -> str | None:
+    """A full https host (`https://h`, `h.example.net`) -> its base URL; a name the rule
+    accepts -> None (the provider's base URL template takes it).
 
-    Anything else, a path, a fragment, user info, is refused: it could send the request,
-    and its credentials, somewhere else.
+    Anything else, another scheme, a path, a query, a fragment, user info, is refused: it
+    could send the request, and its credentials, somewhere else or in clear text.
     """
-    if _DEPLOYMENT.match(value):
+    if re.match(rule.name_pattern, value) and "." not in value:
         return None
-    text = value if "://" in value else f"https://{value}"
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL:
-        url = None
+    url: httpx.URL | None = None
+    if rule.hosts and not any(ch in value for ch in "#?@\\") and not any(ord(ch) <= 32 for ch in value):
+        text = value if "://" in value else f"https://{value}"
+        try:
+            url = httpx.URL(text)
+        except httpx.InvalidURL:
+            url = None
     if (
         url is None
-        or url.scheme not in ("https", "http")
+        or url.scheme != "https"
         or not _HOSTNAME.match(url.host or "")
         or url.userinfo
         or url.path not in ("", "/")
         or url.query
         or url.fragment
-        or "#" in value
-        or "?" in value
-        or "@" in value
     ):
-        raise ParamError(
-            f"{resource}: {method} param {name!r} must be a deployment name (letters, digits, "
-            f"'-') or a workspace host like adb-123.4.azuredatabricks.net, got {value!r}"
-        )
+        accepted = "a deployment name (letters, digits, '-')"
+        if rule.hosts:
+            accepted += f" or an https host like {rule.example or 'host.example.com'} (no scheme other than https, user info, path or fragment)"
+        raise ParamError(f"{resource}: {method} param {name!r} must be {accepted}, got {redacted_text(value)!r}")
     port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"
+    return f"https://{url.host}{port}"

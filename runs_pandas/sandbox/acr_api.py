@@ -66,9 +66,12 @@ def arm_error(
     headers: list[tuple[str, str]] | None = None,
 ) -> Response:
     """An ARM CloudError response."""
-    body: dict[str, Any] = {
-        "error": {"code": code, "message": message, "target": target, "details": []}
-    }
+    # ErrorResponseBody: code and message required, target a string when given, details an
+    # array of InnerErrorDescription; no nulls (the swagger types none of them nullable)
+    error: dict[str, Any] = {"code": code, "message": message, "details": []}
+    if target is not None:
+        error["target"] = target
+    body: dict[str, Any] = {"error": error}
     return json_response(status, body, headers)
 
 
@@ -77,7 +80,8 @@ class AzureApi:
 
     prefix = "/azure"
 
-    def __init__(self, store: AcrStore, page_size: int, seed: int) -> None:
+    def __init__(self, store: AcrStore, page_size: int, seed: int, lro: str = "arm") -> None:
+        self._lro = lro  # "arm", "async_operation" or "location" (see Sandbox)
         self._store = store
         self._page_size = max(1, page_size)
         self._seed = seed
@@ -129,7 +133,7 @@ class AzureApi:
             return self._runs(request, match.groupdict())
         match = _OPERATION_PATH.match(request.path)
         if match is not None and request.method == "GET":
-            return self._operation(match.group("sub"), match.group("op"))
+            return self._operation(match.group("sub"), match.group("op"), match.group("kind"))
         return arm_error(
             404,
             "InvalidResourceType",
@@ -230,7 +234,7 @@ class AzureApi:
         if action == "cancel":
             return self._cancel(request, registry, runs, run_id)
         if request.method == "PATCH":
-            return self._update(request, runs, run_id)
+            return self._update(request, registry, runs, run_id)
         return Response(200, run.data)
 
     # -- Runs_List ----------------------------------------------------------------------
@@ -313,7 +317,9 @@ class AzureApi:
 
     # -- Runs_Update / Runs_GetLogSasUrl / Runs_Cancel ----------------------------------
 
-    def _update(self, request: Request, runs: RegistryRuns, run_id: str) -> Response:
+    def _update(
+        self, request: Request, registry: AcrRegistry, runs: RegistryRuns, run_id: str
+    ) -> Response:
         changes = _parse_update(request)
         if isinstance(changes, Response):
             return changes
@@ -322,8 +328,12 @@ class AzureApi:
             obj = run.obj()
             props = obj["properties"]
             props.update(changes)
-            run.replace({**obj, "systemData": _modified(obj, wall_ticks()), "properties": props})
-            return Response(200, run.data)
+            when = wall_ticks()
+            run.replace({**obj, "systemData": _modified(obj, when), "properties": props})
+            if self._lro == "arm":
+                return Response(200, run.data)
+        # Runs_Update documents 201: accepted, the change finishes as an operation
+        return self._accepted(request, registry, when, 201)
 
     def _log_links(self, registry: AcrRegistry, run_id: str) -> dict[str, str]:
         now = self._store.now
@@ -359,20 +369,23 @@ class AzureApi:
                 status="Canceled", finishTime=arm_time(when), lastUpdatedTime=arm_time(when)
             )
             run.replace({**obj, "systemData": _modified(obj, when), "properties": props})
-        operation = self._new_operation(registry, when)
+        return self._accepted(request, registry, when, 202)
+
+    def _accepted(self, request: Request, registry: AcrRegistry, when: int, status: int) -> Response:
+        """An answer that hands back an operation to poll, in the variant the sandbox serves."""
+        pending = 0 if self._lro == "arm" else 1  # polls that still answer "in progress"
+        operation = self._new_operation(registry, when, pending)
         version = request.query["api-version"]
         base = (
             f"{request.base_url}{self.prefix}/subscriptions/{registry.subscription_id}"
             f"/providers/{_NAMESPACE}/locations/{registry.location}"
         )
-        headers = [
-            ("Azure-AsyncOperation", f"{base}/operationStatuses/{operation}?api-version={version}"),
-            ("Location", f"{base}/operationResults/{operation}?api-version={version}"),
-            ("Retry-After", "0"),
-        ]
-        return Response(202, b"", headers)
+        status_link = ("Azure-AsyncOperation", f"{base}/operationStatuses/{operation}?api-version={version}")
+        result_link = ("Location", f"{base}/operationResults/{operation}?api-version={version}")
+        links = {"arm": [status_link, result_link], "async_operation": [status_link]}.get(self._lro, [result_link])
+        return Response(status, b"", [*links, ("Retry-After", "0")])
 
-    def _new_operation(self, registry: AcrRegistry, when: int) -> str:
+    def _new_operation(self, registry: AcrRegistry, when: int, pending: int = 0) -> str:
         with self._operations_lock:
             operation = guid(random.Random(f"op:{self._seed}:{len(self._operations)}"))
             self._operations[operation] = {
@@ -382,14 +395,25 @@ class AzureApi:
                 "status": "Succeeded",
                 "startTime": arm_time(when),
                 "endTime": arm_time(when),
+                "_pending": pending,
             }
         return operation
 
-    def _operation(self, subscription: str, operation: str) -> Response:
-        record = self._operations.get(operation.lower())
-        if record is None or subscription.lower() not in record["id"].lower():
-            return arm_error(404, "ResourceNotFound", f"Operation '{operation}' was not found.")
-        return json_response(200, record)
+    def _operation(self, subscription: str, operation: str, kind: str = "operationStatuses") -> Response:
+        """An operation's status (Azure-AsyncOperation) or result (Location: 202, then 204)."""
+        with self._operations_lock:
+            record = self._operations.get(operation.lower())
+            if record is None or subscription.lower() not in record["id"].lower():
+                return arm_error(404, "ResourceNotFound", f"Operation '{operation}' was not found.")
+            pending = record["_pending"] > 0
+            record["_pending"] = max(0, record["_pending"] - 1)
+        shown = {k: v for k, v in record.items() if not k.startswith("_")}
+        if kind.lower() == "operationresults" and self._lro != "arm":
+            return Response(202, b"", [("Retry-After", "0")]) if pending else Response(204)
+        if pending:
+            shown = {**shown, "status": "InProgress"}
+            shown.pop("endTime", None)
+        return json_response(200, shown)
 
 
 def _collect(

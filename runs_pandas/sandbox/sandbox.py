@@ -23,7 +23,10 @@ from .router import Router
 from .server import SandboxServer
 from .timefmt import anchor, to_ticks
 
-PROVIDERS = ("azure", "databricks", "airplane")
+PROVIDERS = ("azure", "databricks", "airplane")  # the data groups (page_size, scopes keys)
+# the catalog's provider names each fake serves, and where it is mounted
+CATALOG_NAMES = {"azure": "azure", "databricks": "databricks_workspace", "airplane": "airplane"}
+LRO_VARIANTS = ("arm", "async_operation", "location")
 DEFAULT_PAGE_SIZE = {"azure": 100, "databricks": 100, "airplane": 50}
 
 
@@ -34,6 +37,11 @@ class Sandbox:
     before it). ``start()`` binds 127.0.0.1 (a free port unless ``port`` is given) and
     returns at once; run data is generated in a background thread, and a request that
     needs data not generated yet waits for it.
+
+    ``lro`` picks how ARM's long-running operations answer: ``"arm"`` (cancel: 202 with
+    Azure-AsyncOperation and Location, done at once; update: 200), ``"async_operation"``
+    (update 201 and cancel 202 with Azure-AsyncOperation, the status InProgress on the first
+    poll), ``"location"`` (202 with Location only; its polls answer 202, then 204).
     """
 
     def __init__(
@@ -47,16 +55,19 @@ class Sandbox:
         latency: float = 0.0,
         page_size: dict[str, int] | None = None,
         port: int = 0,
+        lro: str = "arm",
     ) -> None:
         unknown = set(page_size or {}) - set(PROVIDERS)
         if unknown:
             raise ValueError(f"page_size keys must be among {PROVIDERS}, not {sorted(unknown)}")
+        if lro not in LRO_VARIANTS:
+            raise ValueError(f"lro must be one of {LRO_VARIANTS}, not {lro!r}")
         sizes = {**DEFAULT_PAGE_SIZE, **(page_size or {})}
         self.seed = seed
         self.now = anchor(now)
         ticks = to_ticks(self.now)
         self._acr = AcrStore(max(0, acr_runs), seed, ticks)
-        self._azure = AzureApi(self._acr, sizes["azure"], seed)
+        self._azure = AzureApi(self._acr, sizes["azure"], seed, lro)
         self._databricks = DatabricksApi(
             max(0, databricks_runs), seed, ticks // 10_000, sizes["databricks"]
         )
@@ -139,18 +150,22 @@ class Sandbox:
 
     @property
     def endpoints(self) -> dict[str, str]:
-        """Base URL of each provider API."""
+        """Base URL of each provider API, by the catalog's provider name."""
         url = self.url
         return {
-            "azure": f"{url}/azure",
-            "databricks": f"{url}/databricks",
-            "airplane": f"{url}/airplane/v0",
+            CATALOG_NAMES["azure"]: f"{url}/azure",
+            CATALOG_NAMES["databricks"]: f"{url}/databricks",
+            CATALOG_NAMES["airplane"]: f"{url}/airplane/v0",
         }
 
     @property
     def tokens(self) -> dict[str, str]:
-        """The credential each provider accepts."""
-        return {"azure": AZURE_TOKEN, "databricks": DATABRICKS_TOKEN, "airplane": AIRPLANE_TOKEN}
+        """The credential each provider accepts, by the catalog's provider name."""
+        return {
+            CATALOG_NAMES["azure"]: AZURE_TOKEN,
+            CATALOG_NAMES["databricks"]: DATABRICKS_TOKEN,
+            CATALOG_NAMES["airplane"]: AIRPLANE_TOKEN,
+        }
 
     def scopes(self) -> dict[str, list[dict[str, str]]]:
         """The valid request scopes of each provider (the official ACR example scope last)."""

@@ -1,19 +1,24 @@
 """From the resources a query names to the request series that fetch them.
 
 Per reference: the SELECT method whose required params are all pinned (the most specific
-one wins, e.g. Airplane's getRun when `id` is given), and one call per combination of the
-pinned values (fan-out).
+one wins, e.g. a get-one method when `id` is given), and one call per combination of the
+pinned values (fan-out). `df.runs.fetch` plans the same way, one call per given scope.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Catalog, Method, Provider, Resource
 from runs_pandas.errors import MissingParamError, ParamError
+from runs_pandas.sql.pushdown import Pushed, push
 from runs_pandas.sql.read import Reference
+
+PUSHDOWN = True  # field filters and LIMIT into the API (tests switch it off to compare)
 
 
 @dataclass(frozen=True)
@@ -24,10 +29,12 @@ class Call:
     resource: Resource
     method: Method
     args: tuple[tuple[str, Any], ...]
+    pushdown: Pushed = field(default_factory=Pushed, compare=False)  # filters and limit asked of the API
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        return dict(self.args)
+        """The args sent: the pinned params, then what pushdown adds ($filter, since, $top)."""
+        return dict(self.args) | dict(self.pushdown.args)
 
 
 def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]:
@@ -39,12 +46,37 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
         bucket = calls.setdefault(resource.id, [])  # an empty IN still gives an (empty) table
         pinned = {n: v for n, v in reference.conditions.items() if method.param(n) is not None}
         names = list(pinned)
+        pushed = (
+            push(reference.table, resource, method, reference.values, pinned=set(pinned), alone=reference.alone)
+            if PUSHDOWN
+            else Pushed()
+        )
         for combination in itertools.product(*(pinned[n] for n in names)):
             call = Call(
-                catalog.provider_of(resource), resource, method, tuple(zip(names, combination))
+                catalog.provider_of(resource), resource, method, tuple(zip(names, combination)), pushed
             )
             if call not in bucket:
                 bucket.append(call)
+    return calls
+
+
+def plan_scopes(
+    resource: Resource, scopes: Sequence[Mapping[str, Any]], catalog: Catalog
+) -> list[Call]:
+    """One call per scope (a row of param values): a fan-out whose scopes are given.
+
+    Each scope pins its values as `WHERE name = value AND ...` would (missing values are
+    not pinned); the method is chosen per scope; a scope repeated is fetched once.
+    """
+    calls: list[Call] = []
+    provider = catalog.provider_of(resource)
+    for scope in scopes:
+        values = {k: v for k, v in scope.items() if not missing(v)}
+        method = choose_method(resource, {k: [v] for k, v in values.items()})
+        pinned = tuple((k, v) for k, v in values.items() if method.param(k) is not None)
+        call = Call(provider, resource, method, pinned)
+        if call not in calls:
+            calls.append(call)
     return calls
 
 

@@ -18,10 +18,12 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from runs_pandas import values
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.values import checked as checked_value
 
-Kind = Literal["select", "exec", "show", "describe"]
+Kind = Literal["select", "exec", "show", "describe", "explain"]
 
 
 @dataclass
@@ -30,6 +32,9 @@ class Reference:
 
     resource: Resource
     conditions: dict[str, list[Any]] = field(default_factory=dict)
+    table: exp.Table | None = None  # where it is named, for pushdown
+    values: Mapping[str, Any] = field(default_factory=dict)  # placeholder values
+    alone: bool = True  # the only reference to its resource (its WHERE may narrow the fetch)
 
 
 @dataclass
@@ -58,6 +63,12 @@ def read(
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
     first = _first_word(text)
+    if first == "EXPLAIN":
+        inner = read(text[len(_leading(text, "EXPLAIN")):], catalog, params)
+        if inner.kind != "select":
+            raise QueryError("EXPLAIN shows the requests of a SELECT; write EXPLAIN SELECT ...")
+        inner.kind = "explain"
+        return inner
     if first in ("EXEC", "EXECUTE"):
         return Statement("exec", text, _parse(text, "tsql"))
     if first == "SHOW":
@@ -82,6 +93,8 @@ def read(
             f"no value for placeholder(s) {', '.join(':' + n for n in missing)}; "
             f"pass them in params= (given: {', '.join(sorted(values)) or 'none'})"
         )
+    for name in names:
+        checked_value(f"placeholder :{name}", values[name])
     return Statement(
         "select",
         duckdb_text(text),
@@ -89,6 +102,12 @@ def read(
         references=_references(tree, catalog, values, local) if tree is not None else references,
         placeholders=names,
     )
+
+
+def _leading(text: str, word: str) -> str:
+    """The text up to and including the first `word` (after any leading comment)."""
+    at = text.upper().index(word)
+    return text[: at + len(word)]
 
 
 def _duckdb_reads(text: str) -> bool:
@@ -182,6 +201,8 @@ def _parse(text: str, dialect: str) -> exp.Expression:
         ) from None
     except TokenError as exc:
         raise QueryError(f"cannot read the SQL: {exc}") from None
+    except RecursionError:
+        raise QueryError("cannot read the SQL: it nests too deeply (parentheses or subqueries)") from None
     statements = [t for t in trees if t is not None]
     if len(statements) != 1:
         raise QueryError(f"write one statement per query, got {len(statements)}")
@@ -238,7 +259,9 @@ def _references(
         if len(parts) == 3:
             if resource_id in catalog.resources:
                 resource = catalog.resources[resource_id]
-                references.append(Reference(resource, _conditions(table, resource, params)))
+                references.append(
+                    Reference(resource, _conditions(table, resource, params), table, params)
+                )
                 continue
             if parts[0].lower() in catalog.providers:
                 catalog.resource(resource_id)  # raises with the closest name
@@ -254,6 +277,8 @@ def _references(
                 raise UnknownResourceError(
                     f"unknown resource {'.'.join(parts)!r} (did you mean {close[0]!r}?)"
                 )
+    for reference in references:
+        reference.alone = sum(r.resource is reference.resource for r in references) == 1
     return references
 
 
@@ -273,7 +298,7 @@ def _conditions(
     found: dict[str, list[Any]] = {}
     for predicate in predicates:
         for conjunct in predicate.flatten() if isinstance(predicate, exp.And) else [predicate]:
-            column, values = _pin(cast(exp.Expression, conjunct), params)
+            column, values = pin(cast(exp.Expression, conjunct), params)
             if column is None or column.name.lower() not in names:
                 continue
             if column.table and column.table.lower() not in qualifiers:
@@ -286,7 +311,8 @@ def _conditions(
     return found
 
 
-def _pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | None, list[Any]]:
+def pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | None, list[Any]]:
+    """The column and values of `column = constant` or `column IN (constants)`."""
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.EQ):
@@ -328,7 +354,9 @@ def literal(node: exp.Expression, params: Mapping[str, Any]) -> tuple[bool, Any]
         ok, value = literal(node.this, params)
         return (ok, -value) if ok and isinstance(value, (int, float)) else (False, None)
     if isinstance(node, exp.Placeholder) and node.name in params:
-        value = params[node.name]
+        value = values.checked(f"placeholder :{node.name}", params[node.name])
+        if value is None:
+            return False, None  # SQL NULL: nothing to push down or send
         return True, list(value) if isinstance(value, (list, tuple, set)) else value
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         return literal(node.this, params)

@@ -84,7 +84,30 @@ def used_frames(
 
 
 def output_names(tree: exp.Expression | None, names: list[str]) -> list[str]:
-    """Result names: `platform.os` stays `platform.os` (DuckDB would call it `os`)."""
+    """Result names: `platform.os` stays `platform.os` (DuckDB would call it `os`).
+
+    Where that would give two outputs one name, both keep the names DuckDB gave them, and
+    outputs DuckDB itself names alike (`a.status, b.status` in a JOIN) are told apart as
+    DuckDB's own DataFrames do: `status`, `status_1`.
+    """
+    return distinct(_dotted(tree, names))
+
+
+def distinct(names: list[str]) -> list[str]:
+    """Names made unique the way DuckDB's `.df()` does it: a repeat gets `_1`, `_2`, ..."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        new, suffix = name, 0
+        while new in seen:
+            suffix += 1
+            new = f"{name}_{suffix}"
+        seen.add(new)
+        out.append(new)
+    return out
+
+
+def _dotted(tree: exp.Expression | None, names: list[str]) -> list[str]:
     if not isinstance(tree, exp.Select) or any(
         isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
         for e in tree.expressions
@@ -103,7 +126,9 @@ def output_names(tree: exp.Expression | None, names: list[str]) -> list[str]:
                 renamed.append(".".join(parts))
                 continue
         renamed.append(name)
-    return renamed
+    # two outputs with one name (`a.status, b.status` in a JOIN) keep DuckDB's distinct names
+    taken = [n for n in renamed if renamed.count(n) > 1]
+    return [name if new in taken else new for new, name in zip(renamed, names)]
 
 
 def _quote(identifier: str) -> str:

@@ -1,6 +1,6 @@
 """The catalog agrees with the providers' own descriptions of their APIs.
 
-The truth lives in `../shared/specs` (next to the repository): the ACR Tasks swagger
+The truth lives in `tests/data/specs` (copied into the repository, see its README): the ACR Tasks swagger
 (2019-06-01-preview), the Airplane OpenAPI files, and the Databricks ENDPOINT.md summary.
 Each spec is turned into the field tree and the methods the catalog *should* hold by one
 generic mapping, and the catalog is compared with it. A mismatch names the resource, the
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -41,24 +40,12 @@ from runs_pandas.catalog import Field, Method, Provider, Resource, catalog
 # Where the specs are
 
 
-def _specs_dir() -> Path:
-    beside_repo = Path(__file__).resolve().parents[3] / "shared" / "specs"
-    if beside_repo.is_dir():
-        return beside_repo
-    from_env = os.environ.get("RUNS_PANDAS_SPECS")
-    if from_env and Path(from_env).is_dir():
-        return Path(from_env)
-    pytest.fail(
-        f"provider specs not found: looked in {beside_repo} and in $RUNS_PANDAS_SPECS "
-        f"({from_env!r}). Put the shared specs folder (azure/, airplane/, databricks/) "
-        "next to the repository or point RUNS_PANDAS_SPECS at it.",
-        pytrace=False,
-    )
+SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 
 
 @pytest.fixture(scope="module")
 def specs() -> Path:
-    return _specs_dir()
+    return SPECS
 
 
 @cache
@@ -435,10 +422,17 @@ def test_acr_methods_match_swagger(acr: dict[str, Any]) -> None:
                 f"{api_version.default if api_version else None!r}"
             )
         long_running = bool(op.get("x-ms-long-running-operation", False))
-        if method.long_running != long_running:
+        if (method.long_running is not None) != long_running:
             problems.append(
                 f"{where}: long_running: spec {long_running!r} != catalog {method.long_running!r}"
             )
+        elif method.long_running is not None:
+            documented = {int(s) for s in op["responses"] if s.isdigit()}
+            if not set(method.long_running.statuses) <= documented - {200}:
+                problems.append(
+                    f"{where}: long_running statuses {method.long_running.statuses} are not the "
+                    f"operation's documented accepted statuses {sorted(documented - {200})}"
+                )
         has_body = any(_deref(acr, p)[0]["in"] == "body" for p in op.get("parameters", ()))
         if (method.body != "none") != has_body:
             problems.append(

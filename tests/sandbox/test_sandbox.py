@@ -21,8 +21,7 @@ from runs_pandas.sandbox import Fault, Sandbox, shared
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ACR_RUNS, DATABRICKS_RUNS, AIRPLANE_RUNS = 1200, 400, 500
 API = {"api-version": "2019-06-01-preview"}
-SPEC_EXAMPLES = Path("/work/shared/specs/azure/examples")
-PACKAGED_EXAMPLES = Path(__file__).resolve().parents[2] / "runs_pandas" / "sandbox" / "examples"
+SPEC_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "specs" / "azure" / "examples"
 ARM_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$")
 AIRPLANE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$")
 
@@ -57,7 +56,7 @@ def azure_headers(box: Sandbox) -> dict[str, str]:
 
 
 def databricks_headers(box: Sandbox) -> dict[str, str]:
-    return {"Authorization": f"Bearer {box.tokens['databricks']}"}
+    return {"Authorization": f"Bearer {box.tokens['databricks_workspace']}"}
 
 
 def airplane_headers(box: Sandbox) -> dict[str, str]:
@@ -96,7 +95,7 @@ def acr_all(
 def databricks_all(
     box: Sandbox, http: httpx.Client, room: str, params: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    url = f"{box.endpoints['databricks']}/api/2.0/clean-rooms/{room}/runs"
+    url = f"{box.endpoints['databricks_workspace']}/api/2.0/clean-rooms/{room}/runs"
     runs: list[dict[str, Any]] = []
     token = None
     while True:
@@ -143,12 +142,15 @@ def test_each_provider_refuses_requests_without_credentials(
     azure = client.get(runs_url(sandbox, scope), params=API)
     assert azure.status_code == 401
     assert azure.json()["error"]["code"] == "AuthenticationFailed"
-    assert set(azure.json()["error"]) == {"code", "message", "target", "details"}
+    # the swagger's ErrorResponseBody: code and message strings, details an array, no nulls
+    error = azure.json()["error"]
+    assert set(error) <= {"code", "message", "target", "details"} and {"code", "message"} <= set(error)
+    assert None not in error.values() and isinstance(error["details"], list)
     wrong = client.get(runs_url(sandbox, scope), params=API, headers={"Authorization": "Bearer x"})
     assert wrong.status_code == 401
 
     room = sandbox.scopes()["databricks"][0]["clean_room_name"]
-    databricks = client.get(f"{sandbox.endpoints['databricks']}/api/2.0/clean-rooms/{room}/runs")
+    databricks = client.get(f"{sandbox.endpoints['databricks_workspace']}/api/2.0/clean-rooms/{room}/runs")
     assert databricks.status_code == 401
     assert databricks.json()["error_code"] == "UNAUTHENTICATED"
 
@@ -193,7 +195,7 @@ def test_missing_or_invalid_parameters_get_provider_shaped_errors(
     assert code(client.get(f"{url}/zzzz", params=API, headers=headers)) == (404, "ResourceNotFound")
     assert code(client.get(url, params={**API, "$top": "many"}, headers=headers))[0] == 400
 
-    databricks = f"{sandbox.endpoints['databricks']}/api/2.0/clean-rooms"
+    databricks = f"{sandbox.endpoints['databricks_workspace']}/api/2.0/clean-rooms"
     bad_token = client.get(
         f"{databricks}/retail_insights/runs",
         params={"page_token": "bogus"},
@@ -378,7 +380,7 @@ def test_payloads_use_each_providers_formats(sandbox: Sandbox, client: httpx.Cli
 def test_acr_example_scope_serves_the_swagger_examples_verbatim(
     sandbox: Sandbox, client: httpx.Client
 ) -> None:
-    folder = SPEC_EXAMPLES if SPEC_EXAMPLES.is_dir() else PACKAGED_EXAMPLES
+    folder = SPEC_EXAMPLES
 
     def expected(name: str) -> Any:
         return json.loads((folder / name).read_text())["responses"]["200"]["body"]
@@ -522,7 +524,7 @@ def test_throttle_fault_is_served_once_then_normal(fresh: Sandbox, client: httpx
     assert client.get(url, headers=airplane_headers(fresh)).status_code == 200
 
     fresh.inject(Fault(status=503, path_contains="/databricks/", times=2))
-    room_url = f"{fresh.endpoints['databricks']}/api/2.0/clean-rooms/retail_insights/runs"
+    room_url = f"{fresh.endpoints['databricks_workspace']}/api/2.0/clean-rooms/retail_insights/runs"
     first = client.get(room_url, headers=databricks_headers(fresh))
     second = client.get(room_url, headers=databricks_headers(fresh))
     assert [first.status_code, second.status_code] == [503, 503]
@@ -585,7 +587,7 @@ def test_same_seed_and_now_serve_identical_first_pages(client: httpx.Client) -> 
         azure = client.get(runs_url(box, scope), params=API, headers=azure_headers(box)).json()
         azure.pop("nextLink", None)
         databricks = client.get(
-            f"{box.endpoints['databricks']}/api/2.0/clean-rooms/ad_measurement/runs",
+            f"{box.endpoints['databricks_workspace']}/api/2.0/clean-rooms/ad_measurement/runs",
             headers=databricks_headers(box),
         ).json()
         airplane = client.get(
@@ -612,7 +614,8 @@ def test_same_seed_and_now_serve_identical_first_pages(client: httpx.Client) -> 
 def test_shared_sandbox_is_one_running_instance() -> None:
     box = shared()
     assert box is shared() and box.running
-    assert set(box.endpoints) == {"azure", "databricks", "airplane"}
+    # keyed by the catalog's provider names, so a Session needs no glue
+    assert set(box.endpoints) == set(box.tokens) == {"azure", "databricks_workspace", "airplane"}
 
 
 def test_command_line_serves_until_sigterm() -> None:

@@ -1,0 +1,92 @@
+"""What a server sent: one response received whole within its timeout, its JSON, its error text."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol, overload
+
+import httpx
+import orjson
+
+from runs_pandas.catalog import Provider
+from runs_pandas.errors import ApiError
+from runs_pandas.http.request import Request
+from runs_pandas.http.retry import Transient
+
+
+class Scrub(Protocol):
+    """Replaces known secrets in text or bytes (`Credentials.scrub`)."""
+
+    @overload
+    def __call__(self, text: str) -> str: ...
+    @overload
+    def __call__(self, text: bytes) -> bytes: ...
+
+
+def receive(
+    client: httpx.Client,
+    request: Request,
+    url: str,
+    auth: httpx.Auth | None,
+    timeout: float,
+    scrub: Scrub,
+) -> tuple[int, httpx.Headers, bytes]:
+    """Status, headers and the whole body, within `timeout` for all of it (a body trickled
+    byte by byte is cut off there, within one read of the deadline).
+
+    Known secrets are scrubbed from the body at once: a server that echoes one cannot put
+    it into an error, a row, or a local variable that a verbose traceback prints."""
+    deadline = time.monotonic() + timeout
+    try:
+        with client.stream(
+            request.verb,
+            url,
+            headers=dict(request.headers) or {"Accept": "application/json"},  # the catalog's
+            json=request.json if request.verb != "GET" else None,
+            timeout=timeout,
+            auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+            follow_redirects=False,
+        ) as raw:
+            chunks = []
+            for chunk in raw.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise Transient(f"the response took longer than the timeout ({timeout:g} s)", None, None)
+            return raw.status_code, raw.headers, scrub(b"".join(chunks))
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        message = scrub(f"{type(exc).__name__}: {exc}")
+        raise Transient(message, None, None) from None
+    except httpx.InvalidURL as exc:
+        raise ApiError(
+            status=None, code=None, message=f"not a URL that can be sent: {exc}",
+            method=request.method, url=scrub(url[:200]),
+        ) from None
+
+
+def parse_json(content: bytes) -> Any:
+    """orjson (2-3x json.loads, and parsing is most of a fetch); json for what it refuses,
+    such as integers beyond 64 bits."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
+
+def error_text(provider: Provider, status: int, content: bytes) -> tuple[str | None, str]:
+    """The provider's error code and message, read where its error shape keeps them."""
+    try:
+        body = parse_json(content) if content.strip() else None
+    except ValueError:
+        body = None
+
+    def at(path: str | None) -> str | None:
+        if path is None:
+            return None
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return None if node is None else str(node)
+
+    message = at(provider.error.message) or httpx.codes.get_reason_phrase(status) or "error"
+    return at(provider.error.code), message
