@@ -88,6 +88,15 @@ def form(
     return _form(target, session=session, result=result, namespace=namespace)
 
 
+def __getattr__(name: str) -> Any:
+    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`)."""
+    if name == "spark":
+        import importlib
+
+        return importlib.import_module("runs_pandas.spark")
+    raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """`%load_ext runs_pandas`: registers `%%runsql` / `%runsql` and the `df.runs` accessor."""
     from runs_pandas.magic import load_ipython_extension as _load
