@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from runs_pandas.analysis.regressions import Direction
     from runs_pandas.session import Session
 
 __all__ = ["NORMALIZED_COLUMNS", "STATUSES", "RunsAccessor"]
@@ -153,3 +154,55 @@ class RunsAccessor:
         The index repeats, so an exploded row can be joined back to its run.
         """
         return analysis.explode(self._df, column)
+
+    # -- run analytics (runs_pandas.analysis: flaky, regressions, failures, logs, report) --
+
+    def flaky(
+        self, by: str | Sequence[str] | None = None, *, threshold: float = 0.3, min_runs: int = 10
+    ) -> pd.DataFrame:
+        """Per group (default: the catalog's task/notebook group): pass/fail flips, worst first.
+
+        flip_rate = flips / (outcomes - 1) over pass/fail outcomes in time order (cancelled and
+        skipped runs are left out); score is its lower 95 % Wilson bound; flaky = score >=
+        `threshold` with at least `min_runs` outcomes.
+        """
+        from runs_pandas.analysis.flaky import flaky
+
+        return flaky(self._df, by, threshold=threshold, min_runs=min_runs)
+
+    def regressions(
+        self,
+        by: str | Sequence[str] | None = None,
+        metric: str = "duration",
+        *,
+        direction: Direction = "slower",
+        min_ratio: float = 1.2,
+        min_runs: int = 10,
+        p_value: float = 0.001,
+    ) -> pd.DataFrame:
+        """Change points of `metric` per group: when, median before and after, and the ratio.
+
+        Pettitt's rank test by binary segmentation over succeeded runs in time order; see
+        docs/analytics.md for why and for the thresholds.
+        """
+        from runs_pandas.analysis.regressions import regressions
+
+        return regressions(
+            self._df, by, metric, direction=direction,
+            min_ratio=min_ratio, min_runs=min_runs, p_value=p_value,
+        )
+
+    def failures(
+        self,
+        by: str | Sequence[str] | None = None,
+        *,
+        logs: pd.DataFrame | None = None,
+        masks: Sequence[tuple[str, str]] = (),
+    ) -> pd.DataFrame:
+        """Failed runs grouped by error signature (ids, hashes, numbers, paths, times masked).
+
+        Pass `logs=df.runs.logs()` where the error lives in the run's output (Airplane).
+        """
+        from runs_pandas.analysis.failures import failures
+
+        return failures(self._df, by, logs=logs, masks=masks)

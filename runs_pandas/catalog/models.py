@@ -229,6 +229,25 @@ class ErrorShape(_Model):
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "skipped", "unknown"]
 
 
+class LogSource(_Model):
+    """Where a run's log or output is read, for `df.runs.logs()`.
+
+    `method` is an EXEC method called once per run; its answer holds either `link`, a
+    column with a URL to the log text (fetched without credentials: it is another host),
+    or `text`, a column (or dotted prefix of columns) holding the text itself.
+    """
+
+    method: str
+    link: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> LogSource:
+        if (self.link is None) == (self.text is None):
+            raise ValueError("a log source names exactly one of `link` or `text`")
+        return self
+
+
 class RunShape(_Model):
     """Where a resource keeps what every run has, for `df.runs.normalize()`.
 
@@ -247,6 +266,9 @@ class RunShape(_Model):
     duration: tuple[str, ...] = ()  # a duration column; otherwise finished_at - started_at
     error: tuple[str, ...] = ()
     id_params: tuple[str, ...] = ()  # EXEC params a row's run id fills (`runId`, `runID`)
+    # columns whose values, joined by "/", name a run's group (task, notebook) for analytics
+    group: tuple[str, ...] = ()
+    log: LogSource | None = None  # where df.runs.logs() reads a run's log; None: its state
 
 
 class Resource(_Model):

@@ -25,22 +25,22 @@ SECOND = TICKS_PER_SECOND
 HOUR = 3600 * SECOND
 DAY = 86_400 * SECOND
 
-_FAILURE_MESSAGES = tuple(
-    json.dumps(m)
-    for m in (
-        "failed during run, err: exit status 1",
-        "failed to run step ID: build: exit status 1",
-        "failed to run step ID: push: received unexpected HTTP status: 500 Internal Server Error",
-        "failed to run step ID: test: exit status 2",
-    )
+# Recurring failures: the same failure with different ids, hashes, numbers and times each
+# time ({run}, {hex12}, {sha}, {n}, {time}, {guid} are filled per run), so that
+# df.runs.failures() has something to group. Kept at four and three entries: the choice
+# among them draws from the run generator, the filling from a generator of its own.
+FAILURE_TEMPLATES = (
+    "failed during run, err: exit status 1",
+    "failed to run step ID: build: container {hex12} exited with code {n} at {time}",
+    "failed to run step ID: push: failed to push {login}/{repository}:{run}: received "
+    "unexpected HTTP status: 500 Internal Server Error (correlation id {guid})",
+    "failed to run step ID: test: exit status 2; see /workspace/{run}/reports/junit-{n}.xml",
 )
-_ERROR_MESSAGES = tuple(
-    json.dumps(m)
-    for m in (
-        "failed to schedule the run: no agent available in pool",
-        "failed to download source context: context deadline exceeded",
-        "failed to login to source registry: unauthorized: authentication required",
-    )
+ERROR_TEMPLATES = (
+    "failed to schedule the run: no agent available in pool (request {guid})",
+    "failed to download source context https://{login}/v2/source/blobs/sha256:{sha}: "
+    "context deadline exceeded",
+    "failed to login to source registry: unauthorized: authentication required",
 )
 _BASE_IMAGES = (
     ("mcr.microsoft.com", "dotnet/aspnet", "8.0"),
@@ -96,6 +96,7 @@ class _Generator:
         self.count = count
         self.now = now
         self.rng = random.Random(f"acr:{seed}:{registry.name}")
+        self.ids = random.Random(f"acr-ids:{seed}:{registry.name}")  # fills error templates
         self.settings = {task.name: _task_settings(task) for task in registry.tasks}
 
     def build(self) -> RegistryRuns:
@@ -163,6 +164,8 @@ class _Generator:
         """Ticks of work: log-normal around the task median, 30 s to 40 min, some long tail."""
         rng = self.rng
         median, spread = (plan.task.median_seconds, plan.task.spread) if plan.task else (150, 0.6)
+        if plan.task and plan.create >= self.now - int(plan.task.slowdown_days * DAY):
+            median *= plan.task.slowdown_factor
         seconds = min(max(math.exp(rng.gauss(math.log(median), spread)), 30.0), 2400.0)
         if rng.random() < 0.03:
             seconds *= rng.uniform(2.0, 4.0)
@@ -235,7 +238,7 @@ class _Generator:
             out.append(f',"task":"{task.name}"')
         out.append(self._trigger(plan))
         out.append(self.settings[task.name] if task else _QUICK_SETTINGS)
-        out.append(self._error_message(plan))
+        out.append(self._error_message(plan, run_id))
         if task and task.archives_logs and plan.finish is not None:
             out.append(
                 f',"logArtifact":{{"registry":"{registry.name}","repository":"acr/tasks"'
@@ -307,15 +310,30 @@ class _Generator:
             )
         return ""
 
-    def _error_message(self, plan: _Plan) -> str:
+    def _error_message(self, plan: _Plan, run_id: str) -> str:
         if plan.status == "Failed":
-            return f',"runErrorMessage":{self.rng.choice(_FAILURE_MESSAGES)}'
+            return f',"runErrorMessage":{self._fill(self.rng.choice(FAILURE_TEMPLATES), plan, run_id)}'
         if plan.status == "Error":
-            return f',"runErrorMessage":{self.rng.choice(_ERROR_MESSAGES)}'
+            return f',"runErrorMessage":{self._fill(self.rng.choice(ERROR_TEMPLATES), plan, run_id)}'
         if plan.status == "Timeout":
             limit = plan.task.timeout_seconds if plan.task else 3600
             return f',"runErrorMessage":"run exceeded the timeout of {limit} seconds"'
         return ""
+
+    def _fill(self, template: str, plan: _Plan, run_id: str) -> str:
+        """A template with this run's ids, as a JSON string."""
+        ids, task = self.ids, plan.task
+        message = template.format(
+            run=run_id,
+            hex12=hex_digits(ids, 12),
+            sha=hex_digits(ids, 64),
+            n=ids.choice((1, 2, 125, 137, 139)) if "code" in template else ids.randint(1, 999),
+            time=arm_time((plan.finish or plan.create) - ids.randrange(60 * SECOND))[:19] + "Z",
+            guid=guid(ids),
+            login=self.registry.login_server,
+            repository=task.repository if task and task.repository else "scratch/build",
+        )
+        return json.dumps(message)
 
     def _system_data(self, task: AcrTask | None, created: str, updated: str) -> str:
         """ARM ``systemData``: the registry's trigger identity for task runs, else a person."""

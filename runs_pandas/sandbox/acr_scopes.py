@@ -36,6 +36,10 @@ class AcrTask:
     failure_rate: float = 0.06
     archives_logs: bool = False
     custom_registries: tuple[str, ...] = ()
+    # a planted slowdown: runs created `slowdown_days` or less before the anchor take
+    # `slowdown_factor` times as long (df.runs.regressions() must find it)
+    slowdown_days: float = 0.0
+    slowdown_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,8 @@ REGISTRIES: tuple[AcrRegistry, ...] = (
                 3,
                 "wingtip/mobile-backend",
                 "https://github.com/wingtip/mobile-backend.git",
+                slowdown_days=12.0,
+                slowdown_factor=2.0,
             ),
             AcrTask(
                 "checkout-worker",
@@ -268,7 +274,7 @@ REGISTRIES: tuple[AcrRegistry, ...] = (
                 2,
                 "wingtip/checkout",
                 "https://github.com/wingtip/checkout.git",
-                failure_rate=0.20,
+                failure_rate=0.40,  # flaky: fails at random, passes on a retry
             ),
             AcrTask(
                 "db-migrations",

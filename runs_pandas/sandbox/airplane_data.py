@@ -145,7 +145,7 @@ def _run(
         "timeout": task.timeout,
         "zoneID": task.zone_id,
     }
-    return AirplaneRun(obj, updated, _outputs(rng, task, status, values))
+    return AirplaneRun(obj, updated, _outputs(rng, task, status, values, run_id))
 
 
 def _time(micros: int | None) -> str | None:
@@ -218,19 +218,31 @@ def _param_values(rng: random.Random, task: AirplaneTask, created: int) -> dict[
     return values
 
 
+# Recurring failures with per-run ids, numbers, addresses and paths (filled from a
+# generator seeded by the run id, so the choice among four draws as it always did).
+ERROR_TEMPLATES = (
+    "run {run}: process exited with status 1",
+    'Post "https://hooks.example.com/v1/jobs/{n}": context deadline exceeded',
+    "dial tcp 10.{a}.{b}.{c}:5432: connect: connection refused",
+    "open /var/airplane/{hex}/credentials.json: permission denied",
+)
+
+
 def _outputs(
-    rng: random.Random, task: AirplaneTask, status: str, values: dict[str, str]
+    rng: random.Random, task: AirplaneTask, status: str, values: dict[str, str], run_id: str
 ) -> dict[str, str]:
     """The run's outputs (``GetOutputsResponse.output`` is a string map)."""
     if status == "Failed":
+        ids = random.Random(f"airplane-ids:{run_id}")
+        template = rng.choice(ERROR_TEMPLATES)
         return {
-            "error": rng.choice(
-                [
-                    "exit status 1",
-                    "context deadline exceeded",
-                    "connection refused",
-                    "permission denied",
-                ]
+            "error": template.format(
+                run=run_id,
+                n=ids.randint(1000, 99999),
+                a=ids.randint(0, 255),
+                b=ids.randint(0, 255),
+                c=ids.randint(1, 254),
+                hex=random36(ids, 12),
             )
         }
     if status != "Succeeded":
