@@ -18,7 +18,7 @@ import pyarrow as pa
 from runs_pandas import frames, pages
 from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
-from runs_pandas.errors import ApiError, QueryError, fetch_failure
+from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
 from runs_pandas.http import Request, Series, build_request
 from runs_pandas.progress import Progress
 from runs_pandas.results import requests_frame, stamp
@@ -37,6 +37,8 @@ class Fetched:
     rows: int = 0
     failures: list[ApiError] = field(default_factory=list)
     series: int = 0  # request series fetched (or taken from the cache)
+    stopped: list[tuple[str, int]] = field(default_factory=list)  # series cut by the budget
+    series_requests: list[tuple[str, int]] = field(default_factory=list)  # requests per series
 
 
 def query(
@@ -59,6 +61,10 @@ def query(
         from runs_pandas.discovery import discover
 
         return stamp(discover(statement.text), sql, [], 0, started)
+    if statement.kind == "explain":
+        from runs_pandas.sql.explain import explain
+
+        return stamp(explain(statement, session), sql, [], 0, started)
     if statement.kind == "exec":
         return execute(statement, params, session, dry_run=dry_run, started=started)
     return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
@@ -74,15 +80,19 @@ def select(
     started: float,
 ) -> pd.DataFrame:
     """Fetch every resource the SELECT names, then let DuckDB answer it."""
+    from runs_pandas.sql.budget import check_plan
+
     calls = plan(statement.references, catalog())
     first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
     if dry_run:
         return requests_frame([r for rs in first_requests.values() for r in rs])
+    check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
     result = run(statement.text, fetched.tables, params)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
     frame = stamp(frame, sql, list(calls), fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
         raise fetch_failure(
             "the query ran on partial data", frame=frame, failures=fetched.failures, series=fetched.series
@@ -108,6 +118,7 @@ def fetch_frame(
     fetched = fetch(session, {resource.id: calls}, first_requests)
     frame = frames.to_frame(fetched.tables[resource.id])
     frame = stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
+    _check_budget(fetched, session, frame)
     if fetched.failures:
         raise fetch_failure(
             f"{len(fetched.failures)} of {len(calls)} scope(s) failed",
@@ -150,10 +161,17 @@ def fetch(
                 else:
                     todo.append(index)
             series = sender.many(
-                [(jobs[i][0].provider, jobs[i][0].method, jobs[i][1]) for i in todo], progress
+                [(jobs[i][0].provider, jobs[i][0].method, jobs[i][1]) for i in todo],
+                progress,
+                [jobs[i][0].pushdown.limit for i in todo],
             )
             for index, result in zip(todo, series):
                 results[index] = result
+                label = f"{jobs[index][0].resource.id} {dict(jobs[index][0].args)}"
+                out.series_requests.append((label, result.requests))
+                if result.stopped:
+                    out.stopped.append((label, result.requests))
+                    continue
                 if result.error is None:
                     session.remember(_cache_key(*jobs[index]), result)
             out.requests = sender.sent
@@ -174,8 +192,19 @@ def fetch(
     return out
 
 
-def _cache_key(call: Call, request: Request) -> tuple[str, str, str]:
-    return (call.resource.id, call.method.name, request.url)
+def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:
+    return (call.resource.id, call.method.name, request.url, call.pushdown.limit)
+
+
+def _check_budget(fetched: Fetched, session: Session, frame: pd.DataFrame) -> None:
+    """A RequestBudgetError, rows kept, when the fetch reached `max_requests`."""
+    if fetched.stopped:
+        from runs_pandas.sql.budget import spent_message
+
+        budget = session.settings.max_requests
+        raise RequestBudgetError(
+            spent_message(fetched.requests, budget, fetched.series_requests, fetched.rows), frame=frame
+        )
 
 
 def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:

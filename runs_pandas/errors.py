@@ -133,6 +133,15 @@ class IncompleteFetchError(RunsError):
 
 
 
+class RequestBudgetError(RunsError):
+    """A query would send, or has sent, as many requests as `max_requests` allows.
+
+    Rows fetched before the budget ran out are kept in `.frame` (None when nothing was sent).
+    """
+
+    def __init__(self, message: str, *, frame: pd.DataFrame | None = None) -> None:
+        self.frame = frame
+        super().__init__(message)
 def fetch_failure(message: str, *, frame: pd.DataFrame, failures: list[ApiError], series: int) -> RunsError:
     """The error for a fetch of `series` request series with failures, rows kept in `.frame`.
 

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    max_requests: int = Field(
+        default=2000, ge=1, description="requests one query may send (ARM allows a few thousand reads an hour)"
+    )
     await_budget: float = Field(
         default=300.0, gt=0, description="seconds an AWAIT may follow a long-running operation"
     )
@@ -112,7 +115,9 @@ class Session:
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
-        return Sender(self.client, self.credentials, self.settings.limits())
+        sender = Sender(self.client, self.credentials, self.settings.limits())
+        sender.max_requests = self.settings.max_requests
+        return sender
 
     def cached(self, key: Any) -> Any | None:
         if self.settings.cache_ttl <= 0:

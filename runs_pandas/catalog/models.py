@@ -97,6 +97,7 @@ class Param(_Model):
     enum: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    useful_minimum: int | None = None  # the least value that means what it says (a page size of 0 does not)
     pattern: str | None = None
     min_length: int | None = None
     max_length: int | None = None
@@ -130,6 +131,37 @@ class Paginator(_Model):
         if missing:
             raise ValueError(f"paginator {self.type!r} needs {', '.join(missing)}")
         return self
+
+
+Operator = Literal["eq", "ne", "gt", "ge", "lt", "le"]
+
+
+class Filter(_Model):
+    """A field the API itself can filter on: into a filter expression, or into a query param.
+
+    `odata` names the property in the method's `filter_param` expression (ACR `$filter`);
+    `param` names a query param that takes the value (Airplane `since` takes a lower bound
+    of any time at or before the run's last update). Only the listed operators are pushed.
+    """
+
+    field: str
+    odata: str | None = None
+    param: str | None = None
+    operators: tuple[Operator, ...]
+    format: Literal["string", "datetime", "boolean"] = "string"
+
+    @model_validator(mode="after")
+    def _check(self) -> Filter:
+        if (self.odata is None) == (self.param is None):
+            raise ValueError(f"filter on {self.field!r}: give exactly one of odata, param")
+        return self
+
+
+class Order(_Model):
+    """The order a method lists rows in, so `ORDER BY field DESC LIMIT n` can stop early."""
+
+    field: str
+    descending: bool = True
 
 
 class LongRunning(_Model):
@@ -168,6 +200,10 @@ class Method(_Model):
     lift: str | None = None  # an object whose fields are lifted to the row's top level
     paginator: Paginator = Paginator(type="none")
     body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
+    filters: tuple[Filter, ...] = ()  # fields the API filters on (pushdown)
+    filter_param: str | None = None  # the query param holding a filter expression ($filter)
+    top_param: str | None = None  # caps the rows of the whole series ($top)
+    order: Order | None = None  # the order rows are listed in, when the API documents it
     long_running: LongRunning | None = None  # may answer 201/202 with an operation to follow
     headers: dict[str, str] = {}  # sent with every request of this method (after the provider's)
     statuses: tuple[int, ...] = ()  # the success statuses its API documents; () = any 2xx

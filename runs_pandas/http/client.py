@@ -58,6 +58,7 @@ class Series:
     rows: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     error: ApiError | None = None
+    stopped: bool = False  # the request budget ran out before the paginator said stop
     # the columnar path: each page read by pyarrow (and its bytes), no dicts in `rows`
     columnar: Columnar | None = None
 
@@ -103,6 +104,7 @@ class Sender:
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.concurrency)
         self.sent = 0
+        self.max_requests: int | None = None  # the request budget: no page is asked for beyond it
         self._count_lock = threading.Lock()
 
     def send(
@@ -234,13 +236,20 @@ class Sender:
         )
 
     def series(
-        self, provider: Provider, method: Method, first: Request, on_page: OnPage | None = None
+        self,
+        provider: Provider,
+        method: Method,
+        first: Request,
+        on_page: OnPage | None = None,
+        max_rows: int | None = None,
     ) -> Series:
         """All pages of one request: rows gathered until the paginator says stop.
 
         A failure ends the series but keeps the rows of the pages before it. A next page that
         was already fetched (the same URL, or the same content) or one past the page cap ends
-        it with a PageError: paging never loops and never repeats rows.
+        it with a PageError: paging never loops and never repeats rows. `max_rows` stops it
+        once that many rows are in (a pushed-down LIMIT); the request budget (`max_requests`)
+        stops it before a page beyond the budget, marking it `stopped`.
         """
         from runs_pandas import pages
 
@@ -256,6 +265,9 @@ class Sender:
         seen_pages: set[bytes] = set()
         statuses = method.statuses or None
         while request is not None:
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                result.stopped = True
+                return result
             try:
                 if result.requests >= self.limits.max_pages:
                     raise self._error(
@@ -288,6 +300,9 @@ class Sender:
                         f"repeats); it was stopped, the distinct rows are kept",
                     )
                 request = following
+                gathered = sum(result.columnar.counts) if result.columnar is not None else len(result.rows)
+                if max_rows is not None and gathered >= max_rows:
+                    break
             except ApiError as exc:
                 result.error = self._not_found(provider, method, first, exc) if result.requests == 0 else exc
                 return result
@@ -380,14 +395,18 @@ class Sender:
         self,
         jobs: list[tuple[Provider, Method, Request]],
         on_page: OnPage | None = None,
+        max_rows: list[int | None] | None = None,
     ) -> list[Series]:
-        """Request series fetched concurrently, in the order given."""
+        """Request series fetched concurrently, in the order given (`max_rows` per series)."""
+        caps = max_rows or [None] * len(jobs)
         if len(jobs) == 1:
             provider, method, request = jobs[0]
-            return [self.series(provider, method, request, on_page)]
+            return [self.series(provider, method, request, on_page, caps[0])]
         workers = max(1, min(self.limits.concurrency, len(jobs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas") as pool:
-            futures = [pool.submit(self.series, p, m, r, on_page) for p, m, r in jobs]
+            futures = [
+                pool.submit(self.series, p, m, r, on_page, cap) for (p, m, r), cap in zip(jobs, caps)
+            ]
             return [f.result() for f in futures]
 
 

@@ -138,6 +138,11 @@ def check_value(resource: str, method: Method, param: Param, value: Any) -> Any:
         if isinstance(value, bool) or not _is_int(value):
             raise ParamError(f"{where} must be an integer, got {value!r}")
         value = int(value)
+        if param.useful_minimum is not None and value < param.useful_minimum:
+            what = " (the page size)" if param.description.startswith("Page size") else ""
+            raise ParamError(
+                f"{where}{what} accepts {param.useful_minimum} - {param.maximum}, got {value}"
+            )
         if param.minimum is not None and value < param.minimum:
             raise ParamError(f"{where} must be at least {param.minimum}, got {value}")
         if param.maximum is not None and value > param.maximum:

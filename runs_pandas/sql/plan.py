@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Catalog, Method, Provider, Resource
 from runs_pandas.errors import MissingParamError, ParamError
+from runs_pandas.sql.pushdown import Pushed, push
 from runs_pandas.sql.read import Reference
+
+PUSHDOWN = True  # field filters and LIMIT into the API (tests switch it off to compare)
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,12 @@ class Call:
     resource: Resource
     method: Method
     args: tuple[tuple[str, Any], ...]
+    pushdown: Pushed = field(default_factory=Pushed, compare=False)  # filters and limit asked of the API
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        return dict(self.args)
+        """The args sent: the pinned params, then what pushdown adds ($filter, since, $top)."""
+        return dict(self.args) | dict(self.pushdown.args)
 
 
 def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]:
@@ -41,9 +46,14 @@ def plan(references: list[Reference], catalog: Catalog) -> dict[str, list[Call]]
         bucket = calls.setdefault(resource.id, [])  # an empty IN still gives an (empty) table
         pinned = {n: v for n, v in reference.conditions.items() if method.param(n) is not None}
         names = list(pinned)
+        pushed = (
+            push(reference.table, resource, method, reference.values, pinned=set(pinned), alone=reference.alone)
+            if PUSHDOWN
+            else Pushed()
+        )
         for combination in itertools.product(*(pinned[n] for n in names)):
             call = Call(
-                catalog.provider_of(resource), resource, method, tuple(zip(names, combination))
+                catalog.provider_of(resource), resource, method, tuple(zip(names, combination)), pushed
             )
             if call not in bucket:
                 bucket.append(call)

@@ -23,7 +23,7 @@ from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
 from runs_pandas.values import checked as checked_value
 
-Kind = Literal["select", "exec", "show", "describe"]
+Kind = Literal["select", "exec", "show", "describe", "explain"]
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Reference:
 
     resource: Resource
     conditions: dict[str, list[Any]] = field(default_factory=dict)
+    table: exp.Table | None = None  # where it is named, for pushdown
+    values: Mapping[str, Any] = field(default_factory=dict)  # placeholder values
+    alone: bool = True  # the only reference to its resource (its WHERE may narrow the fetch)
 
 
 @dataclass
@@ -51,6 +54,12 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
     first = _first_word(text)
+    if first == "EXPLAIN":
+        inner = read(text[len(_leading(text, "EXPLAIN")):], catalog, params)
+        if inner.kind != "select":
+            raise QueryError("EXPLAIN shows the requests of a SELECT; write EXPLAIN SELECT ...")
+        inner.kind = "explain"
+        return inner
     if first in ("EXEC", "EXECUTE"):
         return Statement("exec", text, _parse(text, "tsql"))
     if first == "SHOW":
@@ -84,6 +93,12 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         references=_references(tree, catalog, values) if tree is not None else references,
         placeholders=names,
     )
+
+
+def _leading(text: str, word: str) -> str:
+    """The text up to and including the first `word` (after any leading comment)."""
+    at = text.upper().index(word)
+    return text[: at + len(word)]
 
 
 def _duckdb_reads(text: str) -> bool:
@@ -232,7 +247,9 @@ def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any
         if len(parts) == 3:
             if resource_id in catalog.resources:
                 resource = catalog.resources[resource_id]
-                references.append(Reference(resource, _conditions(table, resource, params)))
+                references.append(
+                    Reference(resource, _conditions(table, resource, params), table, params)
+                )
                 continue
             if parts[0].lower() in catalog.providers:
                 catalog.resource(resource_id)  # raises with the closest name
@@ -248,6 +265,8 @@ def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any
                 raise UnknownResourceError(
                     f"unknown resource {'.'.join(parts)!r} (did you mean {close[0]!r}?)"
                 )
+    for reference in references:
+        reference.alone = sum(r.resource is reference.resource for r in references) == 1
     return references
 
 
@@ -267,7 +286,7 @@ def _conditions(
     found: dict[str, list[Any]] = {}
     for predicate in predicates:
         for conjunct in predicate.flatten() if isinstance(predicate, exp.And) else [predicate]:
-            column, values = _pin(cast(exp.Expression, conjunct), params)
+            column, values = pin(cast(exp.Expression, conjunct), params)
             if column is None or column.name.lower() not in names:
                 continue
             if column.table and column.table.lower() not in qualifiers:
@@ -280,7 +299,8 @@ def _conditions(
     return found
 
 
-def _pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | None, list[Any]]:
+def pin(node: exp.Expression, params: Mapping[str, Any]) -> tuple[exp.Column | None, list[Any]]:
+    """The column and values of `column = constant` or `column IN (constants)`."""
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.EQ):

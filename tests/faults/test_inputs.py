@@ -190,3 +190,11 @@ def test_any_scope_frame_is_a_result_or_a_runs_error(api: Recorder, names: list[
         except rp.RunsError:
             continue
         assert isinstance(result, pd.DataFrame)
+
+
+def test_a_none_path_param_is_a_missing_param_not_a_key_error(api: Recorder) -> None:
+    sql = ("SELECT * FROM azure.container_registry.runs WHERE subscriptionId = :x "
+           "AND resourceGroupName = 'rg' AND registryName = 'alpha1'")
+    with pytest.raises(rp.MissingParamError, match="needs subscriptionId"):
+        rp.query(sql, params={"x": None}, session=api.session())
+    assert api.sent == []
