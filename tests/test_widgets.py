@@ -6,6 +6,7 @@ sandbox, whose `requests` list shows every request a form caused (or did not cau
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,16 @@ from urllib.parse import quote
 import ipywidgets as w
 import pandas as pd
 import pytest
+from test_fourth_provider import RESOURCE as FORGE
+from test_fourth_provider import Forge, forge  # noqa: F401 (the fake provider, as a fixture)
 
 import runs_pandas
 from runs_pandas import widgets
-from runs_pandas.catalog import Param
+from runs_pandas.catalog import Param, catalog
 from runs_pandas.errors import UnknownResourceError
+from runs_pandas.render import footer
 from runs_pandas.sandbox import Sandbox
+from runs_pandas.sql.plan import choose_method
 from runs_pandas.widgets import FieldSpec, Form, form, sql_form
 
 AIRPLANE = "airplane.runs.runs"
@@ -182,6 +187,9 @@ def test_run_stores_the_frame_in_the_namespace(sb: Sandbox, session: runs_pandas
     assert f"{len(frame)} row(s) stored in `runs`" in _texts(f)
     shown = [o for o in f.output.outputs if o["output_type"] == "display_data"]
     assert frame["id"].iloc[0] in shown[0]["data"]["text/html"]
+    # the same renderer as the magic and the CLI: rows, requests, time, truncation
+    assert footer(frame) in html.unescape(shown[0]["data"]["text/html"])
+    assert f"{len(frame):,} rows · " in shown[0]["data"]["text/plain"] and "requests" in footer(frame)
     assert f.value is frame
 
 
@@ -353,3 +361,43 @@ def test_datetime_values_are_sent_in_utc() -> None:
     f.fields["until"].value = datetime(2024, 5, 1, 23, 59, 59)
     assert f.values() == {"until": "2024-05-01T23:59:59Z"}
     assert widgets._wire(datetime(2024, 5, 2, 1, 0, tzinfo=UTC)) == "2024-05-02T01:00:00Z"
+
+
+def _scope_for(sb: Sandbox, provider: str) -> dict[str, str]:
+    """A valid sandbox scope of a catalog provider (the sandbox may name it shorter)."""
+    scopes = sb.scopes()
+    return (scopes.get(provider) or scopes[provider.split("_")[0]])[0]
+
+
+@pytest.mark.parametrize("resource_id", sorted(catalog().resources))
+def test_the_starred_fields_are_what_the_planner_needs(
+    sb: Sandbox, session: runs_pandas.Session, resource_id: str
+) -> None:
+    """Every resource's form, from its catalog data alone: filling only the starred fields
+    is a SELECT the planner accepts, and they are the required params of its chosen method."""
+    resource = catalog().resource(resource_id)
+    f = form(resource_id, session=session, namespace={})
+    starred = {name for name, spec in f.specs.items() if spec.required}
+    scope = _scope_for(sb, resource.provider)
+    chosen = choose_method(resource, {name: [scope[name]] for name in starred})
+    assert starred == {p.name for p in chosen.required}
+    _fill(f, **{name: scope[name] for name in starred})
+    f.dry_run.value = True
+    sent = Sent(sb)
+    f.run_button.click()
+    assert f.error is None and sent() == []
+    assert "dry run: 1 request(s)" in _texts(f)
+
+
+def test_a_form_for_a_provider_added_by_a_catalog_file(forge: Forge) -> None:  # noqa: F811
+    """The fourth provider (tests/data/forge.json): its form comes from the catalog data alone."""
+    namespace: dict[str, Any] = {}
+    with runs_pandas.Session(sandbox=False, settings=runs_pandas.Settings(progress=False)) as s:
+        f = form(FORGE, session=s, result="runs", namespace=namespace)
+        assert {name for name, spec in f.specs.items() if spec.required} == {"owner", "repo"}
+        assert list(f.specs)[:2] == ["owner", "repo"]  # the required fields first
+        _fill(f, owner="o", repo="api")
+        f.run_button.click()
+    assert f.error is None, f.error
+    assert namespace["runs"]["id"].tolist() == list(range(1000, 1023))
+    assert all(h["Accept"] == "application/vnd.forge+json" for _, _, h in forge.seen)
