@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from runs_pandas.analysis.regressions import Direction
+    from runs_pandas.analysis.report import HealthReport
     from runs_pandas.session import Session
 
 __all__ = ["NORMALIZED_COLUMNS", "STATUSES", "RunsAccessor"]
@@ -206,3 +207,22 @@ class RunsAccessor:
         from runs_pandas.analysis.failures import failures
 
         return failures(self._df, by, logs=logs, masks=masks)
+
+    def logs(
+        self, *, tail: int | None = None, grep: str | None = None, session: Session | None = None
+    ) -> pd.DataFrame:
+        """The log or output behind each run, one row per run on the same index.
+
+        ACR: the log SAS link followed to the blob (sent no credentials); Airplane:
+        getOutputs as `key: value` lines; Databricks (no log endpoint): the run's state.
+        `tail` keeps the last N lines, `grep` the lines matching a regular expression.
+        """
+        from runs_pandas.analysis.logs import logs
+
+        return logs(self._df, tail=tail, grep=grep, session=session)
+
+    def report(self, *, logs: pd.DataFrame | None = None, top: int = 10) -> HealthReport:
+        """One displayable health report: summary, flakiest, regressions, failures, timeline."""
+        from runs_pandas.analysis.report import report
+
+        return report(self._df, logs=logs, top=top)

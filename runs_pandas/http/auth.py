@@ -60,7 +60,7 @@ def _read_azure_identity(credentials: Credentials, provider: Provider, source: C
     """
     if credentials._azure is None:
         try:
-            from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+            from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             return None
         credentials._azure = DefaultAzureCredential()

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,7 +26,7 @@ from runs_pandas.http.auth import Credentials, same_origin
 from runs_pandas.http.paging import next_request
 from runs_pandas.http.request import Request
 from runs_pandas.http.retry import Budget, Transient, retry_after
-from runs_pandas.http.wire import error_text, parse_json, receive
+from runs_pandas.http.wire import Columnar, Response, Series, error_text, parse_json, receive
 
 COLUMNAR = True  # the columnar path on (tests turn it off to compare with the dict path)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -36,50 +36,6 @@ _SECRET_QUERY = ("token", "key", "secret", "code", "password", "signature")  # p
 
 OnPage = Callable[[Request, int], None]
 Reader = Callable[[bytes], Any]  # page bytes -> pyarrow Table; raises when it cannot be sure
-
-
-@dataclass
-class Response:
-    """What one request brought back: status, headers and the parsed body (None if empty)."""
-
-    request: Request
-    status: int
-    headers: httpx.Headers
-    body: Any
-    content: bytes = b""
-    table: Any = None  # the page as a pyarrow Table when read by a columnar `Reader`
-
-
-@dataclass
-class Series:
-    """The rows of one request series (all pages of one request), and how it ended."""
-
-    first: Request
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    requests: int = 0
-    error: ApiError | None = None
-    stopped: bool = False  # the request budget ran out before the paginator said stop
-    # the columnar path: each page read by pyarrow (and its bytes), no dicts in `rows`
-    columnar: Columnar | None = None
-
-
-@dataclass
-class Columnar:
-    """The pages of a series read by pyarrow's JSON reader, and what read them."""
-
-    schema: Any  # the explicit pyarrow schema the pages were read with
-    rows_key: str
-    bodies: list[bytes] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)  # rows per page
-
-    def dict_rows(self) -> list[dict[str, Any]]:
-        """The rows as the dict path has them (bodies parsed again)."""
-        from runs_pandas import pages
-
-        rows: list[dict[str, Any]] = []
-        for body in self.bodies:
-            rows.extend(pages.page_rows(parse_json(body), f"$.{self.rows_key}"))
-        return rows
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""What a server sent: one response received whole within its timeout, its JSON, its error text."""
+"""What a server sent: one response received whole within its timeout, its JSON, its error
+text, and the pages of a request series as they were kept."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
 import httpx
@@ -13,6 +15,50 @@ from runs_pandas.catalog import Provider
 from runs_pandas.errors import ApiError
 from runs_pandas.http.request import Request
 from runs_pandas.http.retry import Transient
+
+
+@dataclass
+class Response:
+    """What one request brought back: status, headers and the parsed body (None if empty)."""
+
+    request: Request
+    status: int
+    headers: httpx.Headers
+    body: Any
+    content: bytes = b""
+    table: Any = None  # the page as a pyarrow Table when read by a columnar `Reader`
+
+
+@dataclass
+class Series:
+    """The rows of one request series (all pages of one request), and how it ended."""
+
+    first: Request
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    error: ApiError | None = None
+    stopped: bool = False  # the request budget ran out before the paginator said stop
+    # the columnar path: each page read by pyarrow (and its bytes), no dicts in `rows`
+    columnar: Columnar | None = None
+
+
+@dataclass
+class Columnar:
+    """The pages of a series read by pyarrow's JSON reader, and what read them."""
+
+    schema: Any  # the explicit pyarrow schema the pages were read with
+    rows_key: str
+    bodies: list[bytes] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # rows per page
+
+    def dict_rows(self) -> list[dict[str, Any]]:
+        """The rows as the dict path has them (bodies parsed again)."""
+        from runs_pandas import pages
+
+        rows: list[dict[str, Any]] = []
+        for body in self.bodies:
+            rows.extend(pages.page_rows(parse_json(body), f"$.{self.rows_key}"))
+        return rows
 
 
 class Scrub(Protocol):

@@ -82,6 +82,7 @@ class AzureApi:
 
     def __init__(self, store: AcrStore, page_size: int, seed: int, lro: str = "arm") -> None:
         self._lro = lro  # "arm", "async_operation" or "location" (see Sandbox)
+        self.log_origin: str | None = None  # the blob server's origin, set by the Sandbox
         self._store = store
         self._page_size = max(1, page_size)
         self._seed = seed
@@ -340,10 +341,12 @@ class AzureApi:
         start = quote(arm_time(now - 300 * TICKS_PER_SECOND)[:19] + "Z", safe="")
         expiry = quote(arm_time(now + 3600 * TICKS_PER_SECOND)[:19] + "Z", safe="")
         sas = f"sv=2019-07-07&st={start}&se={expiry}&sr=b&sp=r&spr=https&sig=REDACTED-SANDBOX"
-        base = f"https://{registry.name}.blob.core.windows.net"
+        base = f"{self.log_origin}/runlogs/{registry.name}" if self.log_origin else (
+            f"https://{registry.name}.blob.core.windows.net/runlogs"
+        )
         return {
-            "logLink": f"{base}/runlogs/{run_id}/rawtext.log?{sas}",
-            "logArtifactLink": f"{base}/runlogs/{run_id}/log-artifact.tar.gz?{sas}",
+            "logLink": f"{base}/{run_id}/rawtext.log?{sas}",
+            "logArtifactLink": f"{base}/{run_id}/log-artifact.tar.gz?{sas}",
         }
 
     def _cancel(

@@ -11,6 +11,7 @@ from typing import Self
 from .acr_api import TOKEN as AZURE_TOKEN
 from .acr_api import AzureApi
 from .acr_data import AcrStore
+from .acr_logs import BlobLogs
 from .acr_scopes import REGISTRIES, example_scope
 from .airplane_api import TOKEN as AIRPLANE_TOKEN
 from .airplane_api import AirplaneApi
@@ -76,6 +77,9 @@ class Sandbox:
         self._router = Router(
             (self._azure, self._databricks, self._airplane), self._faults, latency
         )
+        self._logs = BlobLogs(self._acr)
+        self._log_router = Router((self._logs,), FaultQueue(), 0.0)
+        self._log_server: SandboxServer | None = None
         self._port = port
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +103,14 @@ class Sandbox:
             )
             thread.start()
             self._server, self._thread = server, thread
+            # the log blobs live on an origin of their own (another host in the cloud)
+            logs = SandboxServer(("127.0.0.1", 0), self._log_router)
+            threading.Thread(
+                target=logs.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                name=f"runs-pandas-sandbox-logs:{logs.server_address[1]}",
+            ).start()
+            self._log_server = logs
+            self._azure.log_origin = f"http://127.0.0.1:{logs.server_address[1]}"
         threading.Thread(target=self._warm, name="runs-pandas-sandbox-warm", daemon=True).start()
         return self
 
@@ -107,6 +119,9 @@ class Sandbox:
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
+            logs, self._log_server = self._log_server, None
+        if logs is not None:
+            logs.close()
         if server is not None:
             server.close()
         if thread is not None:
@@ -181,6 +196,11 @@ class Sandbox:
     def requests(self) -> list[tuple[str, str]]:
         """(method, path with query) of every request received, oldest first (live list)."""
         return self._router.requests
+
+    @property
+    def log_requests(self) -> list[tuple[str, dict[str, str]]]:
+        """(path with query, headers) of every request the log blob server received (live)."""
+        return self._logs.received
 
     @property
     def latency(self) -> float:

@@ -187,3 +187,11 @@ def test_forms_notebook_shows_the_airplane_form_and_stores_the_result() -> None:
     last = nb.cells[-1]
     html = "".join(d.get("text/html", "") for d in outputs_data(last))
     assert "<table" in html and "tsk" in html
+
+
+def test_health_report_notebook_shows_the_report() -> None:
+    nb, _ = executed("08-health-report.ipynb")
+    cell = tagged(nb, "report")
+    html = "".join(d.get("text/html", "") for d in outputs_data(cell))
+    assert "Runs health report" in html and "wingtipapps/checkout-worker" in html
+    assert "wingtipapps/mobile-backend" in html and "data:image/png;base64," in html
