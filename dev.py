@@ -2,7 +2,7 @@
 """Set up a virtual environment and run the demo or the tests: the README's front door.
 
     python3 dev.py demo      set up .venv, run `runs-pandas demo` against the offline sandbox
-    python3 dev.py test      set up .venv (and Chromium for the browser test), run every test
+    python3 dev.py test      set up .venv (Chromium for the browser test, Java for Spark), run every test
     python3 dev.py test -m "not browser"   extra arguments go to pytest
 
 Only Python 3.11+ is needed to start; everything else is installed here.
@@ -36,7 +36,8 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return run([str(BIN / "runs-pandas"), "demo", *rest])
     ensure_chromium()
-    code = run([str(PY), "-m", "pytest", *rest])
+    env = ensure_java()
+    code = run([str(PY), "-m", "pytest", *rest], env=env)
     if code == 5:
         print("dev.py: pytest collected no tests", file=sys.stderr)
     return code
@@ -44,8 +45,6 @@ def main(argv: list[str]) -> int:
 
 def setup(extras: str) -> None:
     """Create .venv and install the package with `extras`, again only when pyproject changes."""
-    if sys.version_info < (3, 11):
-        raise SystemExit(f"dev.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if not PY.exists():
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -76,6 +75,28 @@ def ensure_chromium() -> None:
         " the browser test will fail. Install it with: sudo apt-get install chromium",
         file=sys.stderr,
     )
+
+
+def ensure_java() -> dict[str, str] | None:
+    """The Spark tests need Java 17+; find it (PATH, JAVA_HOME, /usr/lib/jvm) or install
+    Debian's default JRE. Returns the environment for pytest when JAVA_HOME had to be set."""
+    if os.environ.get("JAVA_HOME") or shutil.which("java"):
+        return None
+    found = sorted(Path("/usr/lib/jvm").glob("*/bin/java")) if Path("/usr/lib/jvm").is_dir() else []
+    if found:
+        return {**os.environ, "JAVA_HOME": str(found[-1].parent.parent)}
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("dev.py: installing Debian's default JRE for the Spark tests", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        check(["apt-get", "update", "-qq"], env=env)
+        check(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "default-jre-headless"], env=env)
+        return None
+    print(
+        "dev.py: no Java found and it cannot be installed here; the Spark tests will fail."
+        " Install Java 17 or newer (e.g. sudo apt-get install default-jre-headless) or set JAVA_HOME.",
+        file=sys.stderr,
+    )
+    return None
 
 
 def check(cmd: list[str], env: dict[str, str] | None = None) -> None:

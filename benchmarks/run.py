@@ -712,6 +712,9 @@ def write_doc(report: Report, table: str, args: argparse.Namespace) -> None:
     lines += [f"- {line}" for line in machine()]
     lines += [f"- Command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`", "", DOC_METHOD]
     path = ROOT / "docs" / "performance.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if "\n## Spark\n" in old:  # benchmarks/spark.py's section is kept as it was
+        lines += ["", "## Spark" + old.split("\n## Spark", 1)[1].rstrip()]
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     log(f"wrote {path}")
 

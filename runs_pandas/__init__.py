@@ -17,6 +17,7 @@ from runs_pandas.errors import (
     ApiError,
     AuthError,
     IncompleteFetchError,
+    RequestBudgetError,
     MissingParamError,
     NotFoundError,
     PageError,
@@ -38,6 +39,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "IncompleteFetchError",
+    "RequestBudgetError",
     "MissingParamError",
     "NotFoundError",
     "PageError",
@@ -84,6 +86,15 @@ def form(
     from runs_pandas.widgets import form as _form
 
     return _form(target, session=session, result=result, namespace=namespace)
+
+
+def __getattr__(name: str) -> Any:
+    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`)."""
+    if name == "spark":
+        import importlib
+
+        return importlib.import_module("runs_pandas.spark")
+    raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -113,7 +113,7 @@ def where_conjuncts(table: exp.Table) -> list[exp.Expression]:
     if where is None:
         return []
     node = where.this
-    return list(node.flatten()) if isinstance(node, exp.And) else [node]
+    return [cast(exp.Expression, c) for c in node.flatten()] if isinstance(node, exp.And) else [node]
 
 
 def check_values(conjuncts: list[exp.Expression], resource: Resource, table: exp.Table) -> None:
@@ -148,13 +148,15 @@ def _translate(
     """(filter text, params, exact) for one conjunct the API can answer, else None."""
     node = _unparen(conjunct)
     if isinstance(node, exp.Or):
-        parts = [_translate(p, table, method, values) for p in node.flatten()]
+        parts = [_translate(cast(exp.Expression, p), table, method, values) for p in node.flatten()]
         if any(p is None or p[0] is None or p[1] for p in parts) or not method.filter_param:
             return None
         texts = [p[0] for p in parts if p is not None and p[0]]
         return "(" + " or ".join(texts) + ")", {}, all(p[2] for p in parts if p is not None)
     if isinstance(node, exp.In) and not node.args.get("query") and not node.args.get("field"):
-        ors = [exp.EQ(this=node.this.copy(), expression=item.copy()) for item in node.expressions]
+        ors: list[exp.Expression] = [
+            exp.EQ(this=node.this.copy(), expression=item.copy()) for item in node.expressions
+        ]
         if not ors or len(ors) > 20:
             return None
         if len(ors) == 1:

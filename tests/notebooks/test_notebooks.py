@@ -27,6 +27,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 KERNEL = "python3"
 CELL_TIMEOUT = 120  # seconds per cell
 NOTEBOOK_BUDGET = 60.0  # seconds per notebook (they take ~5 s each on the sandbox)
+SLOW_NOTEBOOKS = {"10-spark.ipynb": 180.0}  # starts a JVM and a local Spark (~25 s unloaded)
 
 
 _executed: dict[str, tuple[Any, float]] = {}
@@ -154,7 +155,8 @@ def test_notebook_runs_top_to_bottom_on_the_sandbox(path: Path) -> None:
                 assert "Traceback" not in text and "Warning" not in text and "Error" not in text, (
                     f"{path.name}: cell {cell.get('id')} wrote to stderr:\n{text}"
                 )
-    assert seconds < NOTEBOOK_BUDGET, f"{path.name} took {seconds:.1f} s"
+    budget = SLOW_NOTEBOOKS.get(path.name, NOTEBOOK_BUDGET)
+    assert seconds < budget, f"{path.name} took {seconds:.1f} s"
 
 
 def test_quickstart_first_query_shows_a_table() -> None:
@@ -195,3 +197,11 @@ def test_health_report_notebook_shows_the_report() -> None:
     html = "".join(d.get("text/html", "") for d in outputs_data(cell))
     assert "Runs health report" in html and "wingtipapps/checkout-worker" in html
     assert "wingtipapps/mobile-backend" in html and "data:image/png;base64," in html
+
+
+def test_spark_notebook_matches_the_pandas_path_and_reports_the_failed_scopes() -> None:
+    nb, _ = executed("10-spark.ipynb")
+    equal = "".join(o.get("text", "") for o in tagged(nb, "spark-equal").outputs)
+    assert "equal to df.runs.fetch: True" in equal
+    errors = "".join(o.get("text", "") for o in tagged(nb, "spark-errors").outputs)
+    assert errors.count("decommissioned") == 3 and "404" in errors

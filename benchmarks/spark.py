@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Spark fetch against df.runs.fetch: 500 ACR scopes, scopes/s and rows/s, 1 -> 2 local cores.
+
+    python benchmarks/spark.py            # print the table
+    python benchmarks/spark.py --write    # and replace the Spark section of docs/performance.md
+
+The sandbox runs in a subprocess (as in run.py), so its CPU is not counted in the client's
+process, but it shares the machine's 2 cores with every contender. The 500 scopes are the
+sandbox's four generated registries, each cut into 125 `$filter` time windows. Each Spark
+round fetches anew (`write.format("noop")` forces every column); the Spark session's start
+is not timed. Contenders alternate round by round; medians are shown, ratios are the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import itertools
+
+from run import SandboxProcess, acr_scopes
+
+import runs_pandas as rp
+import runs_pandas.spark as rps
+
+ACR = "azure.container_registry.runs"
+BEGIN, END = "<!-- spark-benchmark:begin -->", "<!-- spark-benchmark:end -->"
+
+
+def window_scopes(info: dict[str, Any], session: rp.Session, count: int) -> list[dict[str, Any]]:
+    registries = acr_scopes(info)
+    runs = pd.DataFrame(registries).runs.fetch(ACR, session=session)
+    edges = pd.date_range(runs["createTime"].min().floor("h"), runs["createTime"].max().ceil("h"), periods=count // len(registries) + 1)
+    return [
+        {**r, "$filter": f"createTime ge {a:%Y-%m-%dT%H:%M:%S}Z and createTime lt {b:%Y-%m-%dT%H:%M:%S}Z"}
+        for r in registries
+        for a, b in itertools.pairwise(edges)
+    ]
+
+
+def spark_session(cores: int) -> Any:
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scopes", type=int, default=500)
+    parser.add_argument("--acr-runs", type=int, default=50_000)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the sandbox waits per page")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+    extra = ["--acr-runs", str(args.acr_runs), "--latency", str(args.latency)]
+    with SandboxProcess(*extra) as sandbox:
+        session = sandbox.session(progress=False)
+        scopes = window_scopes(sandbox.info, session, args.scopes)
+        frame = pd.DataFrame(scopes)
+        os.environ.update(rps.sandbox_environment(sandbox.info["endpoints"], sandbox.info["tokens"]))
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        rows = len(frame.runs.fetch(ACR, session=session))  # warm the sandbox's data
+
+        times: dict[str, list[float]] = {"df.runs.fetch": [], "spark local[1]": [], "spark local[2]": []}
+        counted: dict[str, int] = {}
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            counted["df.runs.fetch"] = len(frame.runs.fetch(ACR, session=session))
+            times["df.runs.fetch"].append(time.perf_counter() - started)
+        for cores in (1, 2):
+            spark = spark_session(cores)
+            source = spark.createDataFrame(frame.values.tolist(), list(frame.columns)).repartition(2 * cores).cache()
+            source.count()
+            name = f"spark local[{cores}]"
+            for _ in range(args.rounds):
+                started = time.perf_counter()
+                result = rps.fetch(source, ACR, session=session)
+                result.runs.write.format("noop").mode("overwrite").save()
+                times[name].append(time.perf_counter() - started)
+                counted[name] = result.runs.count()
+                assert result.errors.count() == 0
+                result.unpersist()
+            spark.stop()
+
+    base = statistics.median(times["df.runs.fetch"])
+    lines = [
+        (f"{len(scopes)} ACR scopes, {rows:,} runs, sandbox latency {args.latency * 1000:.0f} ms per page, "
+        f"{args.rounds} rounds, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()})."),
+        "",
+        "| contender | median s | scopes/s | rows/s | x df.runs.fetch (time) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in times.items():
+        median = statistics.median(values)
+        assert counted[name] == rows, (name, counted[name], rows)
+        lines.append(
+            f"| {name} | {median:.2f} | {len(scopes) / median:,.0f} | {rows / median:,.0f} | {median / base:.2f} |"
+        )
+    one, two = statistics.median(times["spark local[1]"]), statistics.median(times["spark local[2]"])
+    lines += ["", f"Scaling from 1 to 2 local cores: {one / two:.2f}x faster."]
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        write(table, args)
+    return 0
+
+
+def write(table: str, args: argparse.Namespace) -> None:
+    path = ROOT / "docs" / "performance.md"
+    text = path.read_text(encoding="utf-8")
+    command = " ".join(["python benchmarks/spark.py", *sys.argv[1:]])
+    block = f"{BEGIN}\n{table}\n\nCommand: `{command}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n{END}"
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Spark\n\n" + SPARK_METHOD + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+
+
+SPARK_METHOD = """`benchmarks/spark.py`: [`runs_pandas.spark.fetch`](spark.md) against `df.runs.fetch` for
+the same 500 ACR scopes (the sandbox's four generated registries, each cut into 125 `$filter`
+time windows), from a sandbox subprocess on the same 2 cores. Spark runs in local mode with
+1 and then 2 cores (`local[1]`, `local[2]`), the scopes in 2 partitions per core; each round
+fetches anew and writes every column to Spark's `noop` sink; the session's start (about 5 s)
+is not timed. `df.runs.fetch` fetches the 500 scopes concurrently in one process (the default
+32 requests in flight). On one machine Spark adds work (JVM, Arrow hand-over, one task per
+partition), so the point is the shape: the cores add throughput, and on a cluster each
+executor adds its own cores and its own request budget."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""What runs on an executor: the scopes of one partition fetched by the core, one row per run.
+
+`FetchTask` is pickled into the Spark plan, so it holds only what is not secret: the
+resource, the layout, the WHERE text, the settings and the endpoints (base URLs). Each
+executor builds its own `Session` from them; credentials come from the executor's own
+environment by each provider's conventions (`AIRPLANE_API_KEY`, `DATABRICKS_TOKEN`,
+azure-identity's `AZURE_*` variables or managed identity, ...), as the session resolves
+them anywhere. A scope that fails becomes one error row; the other scopes still succeed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from runs_pandas.spark.layout import ERROR_CLASS, ERROR_MESSAGE, ERROR_STATUS, Layout, conform
+
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class FetchTask:
+    """The partition function of `mapInArrow`: scopes in, runs and error rows out.
+
+    `mapInArrow` is `mapInPandas`'s Arrow twin (same execution): the core's tables are Arrow
+    already, and pyspark's pandas path refuses pandas 3's Arrow-backed string columns.
+    """
+
+    plan: Layout
+    where: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()  # values of `:name` placeholders in `where`
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    endpoints: tuple[tuple[str, str], ...] = ()  # provider -> base URL (not a secret)
+    scopes_in_flight: int = 8
+    group: int = 64  # scopes fetched by one df.runs.fetch call when there is no WHERE
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from runs_pandas.session import Session, Settings
+
+        settings = Settings(**{**dict(self.settings), "progress": False})
+        with Session(sandbox=False, settings=settings, endpoints=dict(self.endpoints)) as session:
+            for batch in batches:
+                scopes = _scopes(batch, self.plan.scope)
+                if not scopes:
+                    continue
+                parts: list[pa.Table] = []
+                for start in range(0, len(scopes), self.group):
+                    parts.extend(self._group(scopes[start : start + self.group], session))
+                yield from pa.concat_tables(parts).combine_chunks().to_batches()
+
+    def _group(self, scopes: list[dict[str, Any]], session: Any) -> list[pa.Table]:
+        """A group of scopes in one `df.runs.fetch` (its own concurrency, one table); when a
+        scope fails, or with a WHERE clause, one fetch per scope, so each failure is a row."""
+        from runs_pandas.errors import RunsError
+
+        if self.where is None and len(scopes) > 1:
+            try:
+                frame = pd.DataFrame(scopes).runs.fetch(self.plan.resource_id, session=session)
+            except RunsError:
+                pass  # which scope failed: ask each (the failed one is tried again)
+            else:
+                return [_runs(conform(frame, self.plan))]
+        workers = max(1, min(self.scopes_in_flight, len(scopes)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="runs-pandas-spark") as pool:
+            return list(pool.map(lambda s: self._one(s, session), scopes))
+
+    def _one(self, scope: dict[str, Any], session: Any) -> pa.Table:
+        """The runs of one scope in the layout, or its one error row."""
+        from runs_pandas.errors import IncompleteFetchError
+
+        try:
+            frame = self._fetch(scope, session)
+        except IncompleteFetchError as exc:
+            cause: BaseException = exc.failures[0] if exc.failures else exc
+            return self._error(scope, cause, session)
+        except Exception as exc:  # noqa: BLE001  any failure of one scope is that scope's row
+            return self._error(scope, exc, session)
+        return _runs(conform(frame, self.plan))
+
+    def _fetch(self, scope: dict[str, Any], session: Any) -> pd.DataFrame:
+        """The same core as `df.runs.fetch`, or the SQL path when a WHERE clause is given."""
+        import runs_pandas
+
+        if self.where is None:
+            frame: pd.DataFrame = pd.DataFrame([scope]).runs.fetch(self.plan.resource_id, session=session)
+            return frame
+        sql, values = scoped_sql(self.plan.resource_id, scope, self.where)
+        return runs_pandas.query(sql, params={**dict(self.params), **values}, session=session)
+
+    def _error(self, scope: dict[str, Any], exc: BaseException, session: Any) -> pa.Table:
+        row = conform(pd.DataFrame({name: [scope.get(name)] for name in self.plan.scope}), self.plan)
+        status = getattr(exc, "status", None)
+        return (
+            row.append_column(ERROR_CLASS, pa.array([type(exc).__name__], pa.string()))
+            .append_column(ERROR_MESSAGE, pa.array([redact(session.credentials.scrub(str(exc)))], pa.string()))
+            .append_column(ERROR_STATUS, pa.array([status if isinstance(status, int) else None], pa.int64()))
+        )
+
+
+def _runs(table: pa.Table) -> pa.Table:
+    """Run rows: the error columns empty."""
+    rows = table.num_rows
+    return (
+        table.append_column(ERROR_CLASS, pa.nulls(rows, pa.string()))
+        .append_column(ERROR_MESSAGE, pa.nulls(rows, pa.string()))
+        .append_column(ERROR_STATUS, pa.nulls(rows, pa.int64()))
+    )
+
+
+def scoped_sql(resource_id: str, scope: Mapping[str, Any], where: str) -> tuple[str, dict[str, Any]]:
+    """`SELECT * FROM resource WHERE <scope pins> AND (<where>)`, the scope bound as values.
+
+    The planner reads the pins as it reads any query's (they choose the method and its
+    arguments); the user's WHERE is pushed down where the API allows and runs in DuckDB.
+    """
+    pins, values = [], {}
+    for index, (name, value) in enumerate(scope.items()):
+        key = f"__scope{index}"
+        pins.append(f'"{name.replace(chr(34), chr(34) * 2)}" = :{key}')
+        values[key] = value
+    condition = " AND ".join([*pins, f"({where})"])
+    return f"SELECT * FROM {resource_id} WHERE {condition}", values
+
+
+def _scopes(batch: pa.RecordBatch, names: Sequence[str]) -> list[dict[str, Any]]:
+    """One dict per row of the scope columns, missing cells left out (they are not sent)."""
+    return [
+        {name: value for name, value in row.items() if name in names and value is not None}
+        for row in batch.to_pylist()
+    ]
+
+
+def redact(text: str) -> str:
+    """`text` with every credential this process can see replaced by `***`.
+
+    Errors are written to be secret-free already; this is the belt to those braces, for
+    messages that quote a server's answer.
+    """
+    for secret in _secrets():
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _secrets() -> list[str]:
+    from runs_pandas.catalog import catalog
+
+    names: set[str] = set()
+    for provider in catalog().providers.values():
+        names.update(s.env for s in provider.auth.sources if s.env)
+    names.update({"AZURE_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_PASSWORD"})
+    found = [os.environ[n] for n in names if len(os.environ.get(n, "")) >= 4]
+    return sorted(found, key=len, reverse=True)
