@@ -65,11 +65,17 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame."""
+    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame.
+
+    `frames` are DataFrames the SQL names as one-part tables: `frames={"owners": df}`
+    makes `JOIN owners ON ...` read `df`. Resource ids always have three parts, so a frame
+    never hides a resource; a CTE of the same name wins over a frame.
+    """
     from runs_pandas.engine import query as _query
 
-    return _query(sql, params, session, dry_run=dry_run)
+    return _query(sql, params, session, dry_run=dry_run, frames=frames)
 
 
 def form(
