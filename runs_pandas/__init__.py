@@ -66,16 +66,20 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    frames: dict[str, pd.DataFrame] | None = None,
     source: str = "live",
 ) -> pd.DataFrame:
     """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame.
 
+    `frames` are DataFrames the SQL names as one-part tables: `frames={"owners": df}`
+    makes `JOIN owners ON ...` read `df`. Resource ids always have three parts, so a frame
+    never hides a resource; a CTE of the same name wins over a frame.
     `source`: "live" (fetch now), "store" (the local run store, no request) or "sync"
     (sync the store, then answer from it).
     """
     from runs_pandas.engine import query as _query
 
-    return _query(sql, params, session, dry_run=dry_run, source=source)
+    return _query(sql, params, session, dry_run=dry_run, frames=frames, source=source)
 
 
 def sync(sql: str, params: dict[str, Any] | None = None, session: Session | None = None) -> pd.DataFrame:

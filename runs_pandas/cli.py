@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sql.strip() == "-":
         sql = sys.stdin.read()
     params = dict(_param(p) for p in args.param)
+    if args.explain:
+        sql = f"EXPLAIN {sql}"
     session = Session(sandbox=True) if args.sandbox else Session()
     session.settings.progress = sys.stderr.isatty()
     from runs_pandas.engine import query
@@ -68,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--limit", type=int, default=None, help="rows shown in table format")
     parser.add_argument("--dry-run", action="store_true", help="show the requests, send nothing")
+    parser.add_argument(
+        "--explain", action="store_true", help="show what is pushed to the API and what DuckDB filters; send nothing"
+    )
     parser.add_argument(
         "-p", "--param", action="append", default=[], metavar="NAME=VALUE",
         help="value for a :name placeholder (comma-separated for a list)",

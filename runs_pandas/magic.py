@@ -81,6 +81,8 @@ class RunsSql(Magics, SettingsTraits):
     @argument("--sandbox", action="store_true", help="query the offline sandbox APIs")
     @argument("--dry-run", "--dry_run", action="store_true", dest="dry_run",
               help="show the requests that would be sent; send nothing")
+    @argument("--explain", action="store_true",
+              help="show per request series what is pushed to the API and what DuckDB filters; send nothing")
     @argument("--form", action="store_true",
               help="show a form with a field per :placeholder instead of running")
     @argument("--limit", type=int, metavar="N", help="rows displayed (the whole frame is kept)")
@@ -114,8 +116,12 @@ class RunsSql(Magics, SettingsTraits):
         params = {name: namespace[name] for name in placeholders(sql)}
         from runs_pandas.engine import query
 
+        if options.explain:
+            sql = f"EXPLAIN {sql}"
+
         try:
-            frame = query(sql, params, session, dry_run=options.dry_run)
+            frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
+            frame = query(sql, params, session, dry_run=options.dry_run, frames=frames)
         except IncompleteFetchError as exc:
             keep = options.name or PARTIAL
             shell.user_ns[keep] = exc.frame
@@ -130,7 +136,7 @@ class RunsSql(Magics, SettingsTraits):
         return None if options.no_display else frame
 
 
-_OPTIONS = "--sandbox, --dry-run, --form, --limit N, --no-display, --help"
+_OPTIONS = "--sandbox, --dry-run, --explain, --form, --limit N, --no-display, --help"
 
 
 def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
@@ -178,6 +184,9 @@ def _as_text(frame: pd.DataFrame, printer: Any, cycle: bool) -> None:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics and the result display (HTML in Jupyter, text in a terminal)."""
     ipython.register_magics(RunsSql(ipython))
+    from runs_pandas.completion import install
+
+    install(ipython)
     if ipython.display_formatter is None:
         return
     html_formatter = ipython.display_formatter.formatters["text/html"]

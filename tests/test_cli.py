@@ -65,3 +65,12 @@ def test_demo_prints_tables_for_all_three_providers() -> None:
             assert needle not in out
         else:
             assert needle in out
+
+
+def test_explain_prints_the_pushed_filter_and_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "SELECT id FROM airplane.runs.runs WHERE createdAt > TIMESTAMP '2026-01-01' AND status = 'Failed'",
+        "--sandbox", "--explain", "--format", "csv",
+    )
+    assert code == 0 and "since=2026-01-01T00" in out and "status = 'Failed'" in out

@@ -80,6 +80,13 @@ def test_dry_run_option_sends_nothing(ip: InteractiveShell, sandbox: Sandbox) ->
     assert frame.loc[0, "url"].startswith(sandbox.url) and "tkn_sandbox" not in frame.to_string()
 
 
+def test_explain_option_shows_pushdown_and_sends_nothing(ip: InteractiveShell, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    frame = cell(ip, "--explain", "SELECT * FROM airplane.runs.runs ORDER BY createdAt DESC LIMIT 5")
+    assert len(sandbox.requests) == before
+    assert frame.loc[0, "limit"] == 5 and frame.loc[0, "expected_pages"] == 1
+
+
 def test_no_display_and_limit(ip: InteractiveShell) -> None:
     assert cell(ip, "--no-display", "SHOW PROVIDERS") is None
     frame = cell(ip, "--limit 2", "SELECT id FROM airplane.runs.runs")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, cast
@@ -48,8 +48,17 @@ class Statement:
     placeholders: list[str] = field(default_factory=list)
 
 
-def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) -> Statement:
-    """Read `sql`: a SELECT (with pushdown), EXEC, SHOW or DESCRIBE statement."""
+def read(
+    sql: str,
+    catalog: Catalog,
+    params: Mapping[str, Any] | None = None,
+    *,
+    local: Collection[str] = (),
+) -> Statement:
+    """Read `sql`: a SELECT (with pushdown), EXEC, SHOW or DESCRIBE statement.
+
+    `local` names one-part tables the caller provides (notebook frames): never resources.
+    """
     text = sql.strip().rstrip(";").strip()
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
@@ -90,7 +99,7 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         "select",
         duckdb_text(text),
         tree,
-        references=_references(tree, catalog, values) if tree is not None else references,
+        references=_references(tree, catalog, values, local) if tree is not None else references,
         placeholders=names,
     )
 
@@ -238,8 +247,11 @@ def _placeholder_spans(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(spans)
 
 
-def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any]) -> list[Reference]:
+def _references(
+    tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any], local: Collection[str] = ()
+) -> list[Reference]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    ctes |= {name.lower() for name in local}
     references = []
     for table in tree.find_all(exp.Table):
         parts = [p for p in (table.catalog, table.db, table.name) if p]

@@ -9,7 +9,15 @@ from typing import Any
 import pandas as pd
 
 from runs_pandas.session import Session, default_session
-from runs_pandas.store.db import LAST_SEEN, SYNCS, StoreError, connect, quote, stored_tables, table_name
+from runs_pandas.store.db import (
+    LAST_SEEN,
+    SYNCS,
+    StoreError,
+    connect,
+    quote,
+    stored_tables,
+    table_name,
+)
 from runs_pandas.store.export import day_column
 
 

@@ -15,14 +15,22 @@ from runs_pandas.catalog import catalog
 from runs_pandas.results import stamp
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.read import read
-from runs_pandas.sql.run import output_names, run
-from runs_pandas.store.db import FIRST_SEEN, LAST_SEEN, StoreError, connect, stored_tables, table_name
+from runs_pandas.sql.run import output_names, run, used_frames
+from runs_pandas.store.db import (
+    FIRST_SEEN,
+    LAST_SEEN,
+    StoreError,
+    connect,
+    stored_tables,
+    table_name,
+)
 
 SOURCES = ("live", "store", "sync")
 
 
 def query(
-    sql: str, params: Mapping[str, Any] | None = None, session: Session | None = None, *, source: str = "store"
+    sql: str, params: Mapping[str, Any] | None = None, session: Session | None = None, *, source: str = "store",
+    local: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The SELECT `sql` over stored rows (`source="store"`), or after a sync (`"sync"`)."""
     if source not in ("store", "sync"):
@@ -30,7 +38,8 @@ def query(
     session = session or default_session()
     params = dict(params or {})
     started = time.perf_counter()
-    statement = read(sql, catalog(), params)
+    given = dict(local or {})
+    statement = read(sql, catalog(), params, local=given)
     if statement.kind != "select":
         raise StoreError(f"source={source!r} answers SELECT statements; run {statement.kind.upper()} live")
     requests = 0
@@ -53,7 +62,7 @@ def query(
             seen = con.execute(f"SELECT min({LAST_SEEN}) FROM {table_name(rid)}").fetchall()[0]
             if seen and seen[0] is not None and (oldest is None or seen[0] < oldest):
                 oldest = seen[0]
-    result = run(statement.text, tables, params)
+    result = run(statement.text, tables, params, used_frames(statement.tree, statement.text, given))
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
     age = None if oldest is None else round((pd.Timestamp.now(tz="UTC") - pd.Timestamp(oldest)).total_seconds(), 3)

@@ -21,7 +21,16 @@ from runs_pandas.errors import ApiError, fetch_failure
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.plan import Call, plan
 from runs_pandas.sql.read import read
-from runs_pandas.store.db import BOOKKEEPING, FIRST_SEEN, LAST_SEEN, SYNCS, StoreError, connect, quote, table_name
+from runs_pandas.store.db import (
+    BOOKKEEPING,
+    FIRST_SEEN,
+    LAST_SEEN,
+    SYNCS,
+    StoreError,
+    connect,
+    quote,
+    table_name,
+)
 
 if TYPE_CHECKING:
     import duckdb
