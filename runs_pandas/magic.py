@@ -28,7 +28,7 @@ from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.read import placeholders
+from runs_pandas.sql.placeholders import placeholders
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

@@ -153,9 +153,9 @@ def _status(runs: pd.DataFrame, key: str, freq: str, ax: Axes) -> str:
 def _time_axis(ax: Axes, freq: str) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel(f"{_period(freq)} (UTC)")
 
 

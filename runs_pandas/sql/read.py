@@ -7,20 +7,18 @@ The query is only read here, never rewritten: DuckDB later runs the user's text 
 from __future__ import annotations
 
 import difflib
-import itertools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal, cast
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
 
 from runs_pandas import values
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.sql.placeholders import duckdb_text, placeholders
 from runs_pandas.values import checked as checked_value
 
 Kind = Literal["select", "exec", "show", "describe", "explain"]
@@ -207,44 +205,6 @@ def _parse(text: str, dialect: str) -> exp.Expression:
     if len(statements) != 1:
         raise QueryError(f"write one statement per query, got {len(statements)}")
     return cast(exp.Expression, statements[0])
-
-
-def placeholders(text: str) -> list[str]:
-    """The `:name` placeholders in order of first use."""
-    names: list[str] = []
-    for name, _, _ in _placeholder_spans(text):
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def duckdb_text(text: str) -> str:
-    """The same text with `:name` written as DuckDB's `$name`; nothing else changes."""
-    out, last = [], 0
-    for name, start, end in _placeholder_spans(text):
-        out.append(text[last:start])
-        out.append(f"${name}")
-        last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
-@lru_cache(maxsize=128)
-def _placeholder_spans(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Where each `:name` stands; cached, as read(), the magic and forms all ask for it."""
-    try:
-        tokens = sqlglot.tokenize(text, read="duckdb")
-    except TokenError:
-        return ()
-    spans = []
-    for colon, name in itertools.pairwise(tokens):
-        if (
-            colon.token_type is TokenType.COLON
-            and name.start == colon.end + 1
-            and (name.token_type is TokenType.VAR or name.text.isidentifier())
-        ):
-            spans.append((name.text, colon.start, name.end + 1))
-    return tuple(spans)
 
 
 def _references(

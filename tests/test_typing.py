@@ -1,0 +1,18 @@
+"""The package is typed: `mypy --strict` (configured in pyproject.toml) finds nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_package_is_mypy_strict_clean() -> None:
+    mypy = shutil.which("mypy", path=str(Path(sys.executable).parent))
+    assert mypy, "mypy is missing: it comes with the dev extra (python3 dev.py test installs it)"
+    done = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
