@@ -56,6 +56,7 @@ __all__ = [
     "load_ipython_extension",
     "query",
     "set_default_session",
+    "sync",
 ]
 
 
@@ -65,11 +66,27 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    frames: dict[str, pd.DataFrame] | None = None,
+    source: str = "live",
 ) -> pd.DataFrame:
-    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame."""
+    """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame.
+
+    `frames` are DataFrames the SQL names as one-part tables: `frames={"owners": df}`
+    makes `JOIN owners ON ...` read `df`. Resource ids always have three parts, so a frame
+    never hides a resource; a CTE of the same name wins over a frame.
+    `source`: "live" (fetch now), "store" (the local run store, no request) or "sync"
+    (sync the store, then answer from it).
+    """
     from runs_pandas.engine import query as _query
 
-    return _query(sql, params, session, dry_run=dry_run)
+    return _query(sql, params, session, dry_run=dry_run, frames=frames, source=source)
+
+
+def sync(sql: str, params: dict[str, Any] | None = None, session: Session | None = None) -> pd.DataFrame:
+    """Bring into the local run store what the SELECT `sql` would fetch; one row per series."""
+    from runs_pandas.store.sync import sync as _sync
+
+    return _sync(sql, params, session)
 
 
 def form(
@@ -89,11 +106,12 @@ def form(
 
 
 def __getattr__(name: str) -> Any:
-    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`)."""
-    if name == "spark":
+    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`);
+    `runs_pandas.store` (the local run store) too: it imports duckdb."""
+    if name in ("spark", "store"):
         import importlib
 
-        return importlib.import_module("runs_pandas.spark")
+        return importlib.import_module(f"runs_pandas.{name}")
     raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
 
 
@@ -102,3 +120,4 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     from runs_pandas.magic import load_ipython_extension as _load
 
     _load(ipython)
+

@@ -131,6 +131,27 @@ class RunsAccessor:
         """
         return analysis.timeline(self._df, by, ax=ax, title=title)
 
+    def plot(
+        self,
+        kind: str = "duration",
+        *,
+        by: str | None = None,
+        per: str = "day",
+        ax: Axes | None = None,
+        title: str | None = None,
+    ) -> Figure:
+        """A chart of the runs as a matplotlib Figure: `kind` is one of
+
+        "duration" (box per group of finished runs' durations), "failure_rate" (failed /
+        finished per `per`: "day" or "hour", one line per group), "status" (runs per status
+        per `per`, stacked bars) or "timeline". Groups are `by` (default: resource).
+
+        >>> df.runs.plot("failure_rate", by="taskID", per="hour")
+        """
+        from runs_pandas.analysis.plots import plot
+
+        return plot(self._df, kind, by=by, per=per, ax=ax, title=title)
+
     # -- reshaping -------------------------------------------------------------------------
 
     def unflatten(self) -> pd.DataFrame:

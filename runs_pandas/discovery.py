@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 import sqlglot
-from sqlglot.tokens import TokenType
+from sqlglot import TokenType
 
 from runs_pandas.catalog import Field, FieldType, Method, catalog
 from runs_pandas.errors import QueryError, UnknownResourceError

@@ -25,7 +25,7 @@ from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.plan import Call, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
-from runs_pandas.sql.run import output_names, run
+from runs_pandas.sql.run import output_names, run, used_frames
 
 
 @dataclass
@@ -47,16 +47,26 @@ def query(
     session: Session | None = None,
     *,
     dry_run: bool = False,
+    frames: Mapping[str, Any] | None = None,
+    source: str = "live",
 ) -> pd.DataFrame:
     """Run a runs_pandas SQL statement and return a pandas DataFrame.
+
+    `frames` are DataFrames the SQL may name as one-part tables (`JOIN owners ON ...`).
+    `source="store"` answers a SELECT from the local run store, `"sync"` syncs it first.
 
     >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
     ...       session=Session(sandbox=True))
     """
+    if source != "live":
+        from runs_pandas.store.source import query as stored
+
+        return stored(sql, params, session, source=source, local=frames)
     session = session or default_session()
     params = dict(params or {})
     started = time.perf_counter()
-    statement = read(sql, catalog(), params)
+    given = dict(frames or {})
+    statement = read(sql, catalog(), params, local=given)
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
@@ -67,7 +77,9 @@ def query(
         return stamp(explain(statement, session), sql, [], 0, started)
     if statement.kind == "exec":
         return execute(statement, params, session, dry_run=dry_run, started=started)
-    return select(statement, params, session, sql=sql, dry_run=dry_run, started=started)
+    return select(
+        statement, params, session, sql=sql, dry_run=dry_run, started=started, given=given
+    )
 
 
 def select(
@@ -78,6 +90,7 @@ def select(
     sql: str,
     dry_run: bool,
     started: float,
+    given: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Fetch every resource the SELECT names, then let DuckDB answer it."""
     from runs_pandas.sql.budget import check_plan
@@ -88,7 +101,8 @@ def select(
         return requests_frame([r for rs in first_requests.values() for r in rs])
     check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
-    result = run(statement.text, fetched.tables, params)
+    local = used_frames(statement.tree, statement.text, given or {})
+    result = run(statement.text, fetched.tables, params, local)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result)
     frame = stamp(frame, sql, list(calls), fetched.requests, started)

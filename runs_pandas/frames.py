@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -123,8 +123,8 @@ def _scope_array(values: Sequence[Any]) -> pa.Array:
 def _infer(rows: Sequence[Mapping[str, Any]]) -> pa.StructArray:
     """One struct array for all rows; a field that mixes kinds becomes text, never dropped."""
     if not rows:
-        return pa.array([], pa.struct([]))  # type: ignore[return-value]
-    return _arrow(rows, "")  # type: ignore[return-value]
+        return cast(pa.StructArray, pa.array([], pa.struct([])))
+    return cast(pa.StructArray, _arrow(rows, ""))
 
 
 # Paths ("", "params", "params[]") whose values once mixed kinds. A later call takes them
@@ -187,7 +187,7 @@ def arrow_type(field: Field) -> pa.DataType:
         if field.children:
             return pa.list_(pa.struct([pa.field(c.name, arrow_type(c)) for c in field.children]))
         if field.items in _SCALAR_TYPES:
-            return pa.list_(_SCALAR_TYPES[field.items])  # type: ignore[index]
+            return pa.list_(_SCALAR_TYPES[field.items])
     return pa.null()
 
 
@@ -213,7 +213,8 @@ def _typed_struct(struct: pa.Array, fields: Sequence[Field]) -> pa.StructArray:
         children.append(child)
     mask = struct.is_null() if n else None
     if not children:
-        return pa.array([{}] * n, pa.struct([])) if n else pa.array([], pa.struct([]))  # type: ignore[return-value]
+        empty = pa.array([{}] * n, pa.struct([])) if n else pa.array([], pa.struct([]))
+        return cast(pa.StructArray, empty)
     return pa.StructArray.from_arrays(children, names, mask=mask)
 
 

@@ -28,7 +28,7 @@ from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.read import placeholders
+from runs_pandas.sql.placeholders import placeholders
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -120,7 +120,8 @@ class RunsSql(Magics, SettingsTraits):
             sql = f"EXPLAIN {sql}"
 
         try:
-            frame = query(sql, params, session, dry_run=options.dry_run)
+            frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
+            frame = query(sql, params, session, dry_run=options.dry_run, frames=frames)
         except IncompleteFetchError as exc:
             keep = options.name or PARTIAL
             shell.user_ns[keep] = exc.frame
@@ -183,6 +184,9 @@ def _as_text(frame: pd.DataFrame, printer: Any, cycle: bool) -> None:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics and the result display (HTML in Jupyter, text in a terminal)."""
     ipython.register_magics(RunsSql(ipython))
+    from runs_pandas.completion import install
+
+    install(ipython)
     if ipython.display_formatter is None:
         return
     html_formatter = ipython.display_formatter.formatters["text/html"]

@@ -40,6 +40,12 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    store: str = Field(
+        default="", description="path of the run store file; empty: RUNS_PANDAS_STORE or the user data dir"
+    )
+    store_lock_timeout: float = Field(
+        default=10.0, ge=0, description="seconds a sync waits for another process's lock on the store"
+    )
     max_requests: int = Field(
         default=2000, ge=1, description="requests one query may send (ARM allows a few thousand reads an hour)"
     )

@@ -160,3 +160,23 @@ def test_header_params_and_catalog_headers_are_sent() -> None:
                    client=httpx.Client(transport=httpx.MockTransport(answer)), settings=rp.Settings(progress=False))
     rp.query("SELECT * FROM airplane.runs.runs", session=s)
     assert got[0]["Accept"] == "application/json"  # from the catalog's provider headers
+
+
+def test_a_200_with_an_operation_header_is_followed_too() -> None:
+    """ARM: 200, 201 or 202 may carry Azure-AsyncOperation; the poll decides when it ends."""
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        if request.method == "PATCH":
+            return httpx.Response(200, json={}, headers={"Azure-AsyncOperation": "https://mgmt.example/op/1"})
+        if request.url.path == "/op/1":
+            return httpx.Response(200, json={"status": "Succeeded"})
+        return httpx.Response(200, json={"name": "r1", "properties": {"runId": "r1", "isArchiveEnabled": True}})
+
+    s = rp.Session(sandbox=False, endpoints={"azure": "https://mgmt.example"}, secrets={"azure": "a-long-test-token"},
+                   client=httpx.Client(transport=httpx.MockTransport(answer)), settings=rp.Settings(progress=False))
+    df = rp.query(f"/*+ AWAIT */ EXEC {ACR}.Runs_Update @subscriptionId='s', @resourceGroupName='g', "
+                  "@registryName='registry1', @runId='r1', @@json='{\"isArchiveEnabled\": true}'", session=s)
+    assert calls[1] == "GET /op/1" and calls[2].endswith("/runs/r1")
+    assert df.loc[0, "runId"] == "r1" and bool(df.loc[0, "isArchiveEnabled"]) is True

@@ -63,7 +63,9 @@ def logs(
         part = frame.iloc[positions]
         shape = run_shape(resource)
         if shape.log is None:
-            got = [("state", _state_text(row, shape.status), None) for row in _records(part)]
+            got: list[tuple[str, str | None, str | None]] = [
+                ("state", _state_text(row, shape.status), None) for row in _records(part)
+            ]
         else:
             got = _from_source(part, resource, shape.log, session)
         for position, value in zip(positions, got):
@@ -108,12 +110,13 @@ def _from_source(
             if not missing(link):
                 links[i] = str(link)
         else:
-            prefix = f"{source.text}."
+            name = str(source.text)
+            prefix = f"{name}."
             pairs = [(k[len(prefix):], v) for k, v in row.items()
                      if k.startswith(prefix) and not missing(v)]
-            body = row.get(source.text)
-            text = "\n".join(f"{k}: {v}" for k, v in pairs) if pairs or missing(body) else str(body)
-            results.append(("output", text, None))
+            body = row.get(name)
+            output = "\n".join(f"{k}: {v}" for k, v in pairs) if pairs or missing(body) else str(body)
+            results.append(("output", output, None))
     if links:
         workers = max(1, min(session.settings.concurrency, len(links)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs-pandas-logs") as pool:

@@ -144,6 +144,8 @@ def _draw(runs: pd.DataFrame, key: str, ax: Axes | None, title: str | None) -> F
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=utc))
     ax.set_xlabel("time (UTC)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
     ax.set_yticks(ticks, labels)
     ax.set_ylim(offset - 0.5 if offset else 0.5, -0.5)
     ax.set_ylabel(key)

@@ -167,13 +167,13 @@ class Order(_Model):
 class LongRunning(_Model):
     """How a method's long-running operation is followed (the AWAIT hint), as data.
 
-    An answer with one of `statuses` and a `headers` link starts polling (the first header
-    present wins); polling ends on a `done` status, on a `terminal` value of `state_field`,
+    An answer with one of `statuses` (ARM: 200, 201 or 202) that holds a `headers` link
+    starts polling (the first header present wins); one without a link is the result; polling ends on a `done` status, on a `terminal` value of `state_field`,
     or on a 200 without one. With `reread`, that method is called with the same params
     when it ends, so the result is the changed object rather than the operation's status.
     """
 
-    statuses: tuple[int, ...] = (201, 202)
+    statuses: tuple[int, ...] = (200, 201, 202)
     headers: tuple[str, ...]  # response headers holding the link to poll, in order
     state_field: str = "status"
     terminal: tuple[str, ...] = ("succeeded", "failed", "canceled", "cancelled")

@@ -8,11 +8,7 @@ CloudError shape ``{"error": {"code", "message", "target", "details"}}``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import random
-import re
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +16,7 @@ from urllib.parse import quote
 from ._http import Request, Response, json_bytes, json_response
 from .acr_data import AcrStore
 from .acr_examples import EXAMPLE_RUN_ID, example_body
-from .acr_filter import FilterError, Predicate, compile_filter
+from .acr_filter import FilterError, compile_filter
 from .acr_run import IN_PROGRESS, RegistryRuns
 from .acr_scopes import (
     EXAMPLE_REGISTRY,
@@ -29,50 +25,27 @@ from .acr_scopes import (
     REGISTRIES,
     AcrRegistry,
 )
+from .acr_wire import (
+    FAULT_CODES,
+    OPERATION_PATH,
+    REGISTRY_NAME,
+    RUNS_PATH,
+    arm_error,
+    collect,
+    decode_token,
+    encode_token,
+    modified,
+    not_allowed,
+    parse_update,
+    run_not_found,
+)
 from .ids import guid
 from .timefmt import TICKS_PER_SECOND, arm_time, parse_iso, wall_ticks
 
 TOKEN = "sandbox-azure-token"
 API_VERSIONS = ("2019-06-01-preview", "2019-06-01")
-SANDBOX_USER = "sandbox-user@runs-pandas.test"
 _NAMESPACE = "Microsoft.ContainerRegistry"
-_RUNS_PATH = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
-    r"Microsoft\.ContainerRegistry/registries/(?P<reg>[^/]+)/runs"
-    r"(?:/(?P<run>[^/]+)(?:/(?P<action>[^/]+))?)?/?$",
-    re.IGNORECASE,
-)
-_OPERATION_PATH = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.ContainerRegistry/locations/"
-    r"(?P<loc>[^/]+)/(?P<kind>operationStatuses|operationResults)/(?P<op>[^/]+)/?$",
-    re.IGNORECASE,
-)
-_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
-_FAULT_CODES = {
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
 _EXAMPLE = "example"
-
-
-def arm_error(
-    status: int,
-    code: str,
-    message: str,
-    target: str | None = None,
-    headers: list[tuple[str, str]] | None = None,
-) -> Response:
-    """An ARM CloudError response."""
-    # ErrorResponseBody: code and message required, target a string when given, details an
-    # array of InnerErrorDescription; no nulls (the swagger types none of them nullable)
-    error: dict[str, Any] = {"code": code, "message": message, "details": []}
-    if target is not None:
-        error["target"] = target
-    body: dict[str, Any] = {"error": error}
-    return json_response(status, body, headers)
 
 
 class AzureApi:
@@ -107,7 +80,7 @@ class AzureApi:
 
     def fault(self, status: int) -> Response:
         """An injected failure in ARM shape."""
-        code = _FAULT_CODES.get(status, f"Http{status}")
+        code = FAULT_CODES.get(status, f"Http{status}")
         return arm_error(status, code, f"The sandbox injected a {status} ({code}) response.")
 
     def handle(self, request: Request) -> Response:
@@ -129,10 +102,10 @@ class AzureApi:
                 f"The api-version '{version}' is invalid. The supported versions "
                 f"are '{','.join(API_VERSIONS)}'.",
             )
-        match = _RUNS_PATH.match(request.path)
+        match = RUNS_PATH.match(request.path)
         if match is not None:
             return self._runs(request, match.groupdict())
-        match = _OPERATION_PATH.match(request.path)
+        match = OPERATION_PATH.match(request.path)
         if match is not None and request.method == "GET":
             return self._operation(match.group("sub"), match.group("op"), match.group("kind"))
         return arm_error(
@@ -182,7 +155,7 @@ class AzureApi:
 
     def _runs(self, request: Request, parts: dict[str, str | None]) -> Response:
         sub, group, name = str(parts["sub"]), str(parts["rg"]), str(parts["reg"])
-        if not _REGISTRY_NAME.match(name):
+        if not REGISTRY_NAME.match(name):
             return arm_error(
                 400,
                 "InvalidResourceName",
@@ -211,7 +184,7 @@ class AzureApi:
         run_id, action = parts["run"], (parts["action"] or "").lower()
         if run_id is None:
             return (
-                self._list(request, registry) if request.method == "GET" else _not_allowed(request)
+                self._list(request, registry) if request.method == "GET" else not_allowed(request)
             )
         if action not in ("", "listlogsasurl", "cancel"):
             return arm_error(
@@ -222,14 +195,14 @@ class AzureApi:
             )
         allowed = ("POST",) if action else ("GET", "PATCH")
         if request.method not in allowed:
-            return _not_allowed(request)
+            return not_allowed(request)
         if registry == _EXAMPLE:
             return self._example(request, run_id, action)
         assert isinstance(registry, AcrRegistry)
         runs = self._store.runs(registry)
         run = runs.by_id.get(run_id.lower())
         if run is None:
-            return _run_not_found(run_id, registry.name)
+            return run_not_found(run_id, registry.name)
         if action == "listlogsasurl":
             return json_response(200, self._log_links(registry, run.run_id))
         if action == "cancel":
@@ -272,7 +245,7 @@ class AzureApi:
         start, returned = 0, 0
         token = query.get("$skipToken")
         if token is not None:
-            decoded = _decode_token(token)
+            decoded = decode_token(token)
             if decoded is None:
                 return arm_error(
                     400,
@@ -282,11 +255,11 @@ class AzureApi:
                 )
             start, returned = decoded
         limit = self._page_size if top is None else min(self._page_size, max(0, top - returned))
-        page, resume = _collect(self._store.runs(registry), predicate, start, limit)
+        page, resume = collect(self._store.runs(registry), predicate, start, limit)
         returned += len(page)
         body = b'{"value":[' + b",".join(page) + b"]"
         if resume is not None and (top is None or returned < top):
-            link = self._next_link(request, _encode_token(resume, returned))
+            link = self._next_link(request, encode_token(resume, returned))
             body += b',"nextLink":' + json_bytes(link)
         return Response(200, body + b"}")
 
@@ -304,13 +277,13 @@ class AzureApi:
 
     def _example(self, request: Request, run_id: str, action: str) -> Response:
         if run_id.lower() != EXAMPLE_RUN_ID.lower():
-            return _run_not_found(run_id, EXAMPLE_REGISTRY)
+            return run_not_found(run_id, EXAMPLE_REGISTRY)
         if action == "listlogsasurl":
             return json_response(200, example_body("RunsGetLogSasUrl.json"))
         if action == "cancel":
             return Response(200)  # RunsCancel.json: 200 with no body
         if request.method == "PATCH":
-            changes = _parse_update(request)
+            changes = parse_update(request)
             if isinstance(changes, Response):
                 return changes
             return json_response(200, example_body("RunsUpdate.json"))
@@ -321,7 +294,7 @@ class AzureApi:
     def _update(
         self, request: Request, registry: AcrRegistry, runs: RegistryRuns, run_id: str
     ) -> Response:
-        changes = _parse_update(request)
+        changes = parse_update(request)
         if isinstance(changes, Response):
             return changes
         with self._store.write_lock:
@@ -330,7 +303,7 @@ class AzureApi:
             props = obj["properties"]
             props.update(changes)
             when = wall_ticks()
-            run.replace({**obj, "systemData": _modified(obj, when), "properties": props})
+            run.replace({**obj, "systemData": modified(obj, when), "properties": props})
             if self._lro == "arm":
                 return Response(200, run.data)
         # Runs_Update documents 201: accepted, the change finishes as an operation
@@ -371,7 +344,7 @@ class AzureApi:
             props.update(
                 status="Canceled", finishTime=arm_time(when), lastUpdatedTime=arm_time(when)
             )
-            run.replace({**obj, "systemData": _modified(obj, when), "properties": props})
+            run.replace({**obj, "systemData": modified(obj, when), "properties": props})
         return self._accepted(request, registry, when, 202)
 
     def _accepted(self, request: Request, registry: AcrRegistry, when: int, status: int) -> Response:
@@ -417,90 +390,3 @@ class AzureApi:
             shown = {**shown, "status": "InProgress"}
             shown.pop("endTime", None)
         return json_response(200, shown)
-
-
-def _collect(
-    runs: RegistryRuns, predicate: Predicate | None, start: int, limit: int
-) -> tuple[list[bytes], int | None]:
-    """Up to ``limit`` matching runs from index ``start``, and where the next match is."""
-    items = runs.runs
-    page: list[bytes]
-    if predicate is None:
-        page = [run.data for run in items[start : start + limit]]
-        resume = start + limit
-        return page, resume if resume < len(items) and limit > 0 else None
-    page = []
-    index = start
-    while index < len(items):
-        run = items[index]
-        if predicate(run.fields):
-            if len(page) >= limit:
-                return page, index
-            page.append(run.data)
-        index += 1
-    return page, None
-
-
-def _encode_token(index: int, returned: int) -> str:
-    raw = json.dumps({"i": index, "n": returned}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> tuple[int, int] | None:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        index, returned = int(data["i"]), int(data["n"])
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        return None
-    return (index, returned) if index >= 0 and returned >= 0 else None
-
-
-def _parse_update(request: Request) -> dict[str, Any] | Response:
-    """The RunUpdateParameters of a PATCH body, or a 400 saying what is wrong."""
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError as error:
-        body, problem = None, f"the body is not valid JSON ({error})"
-    else:
-        problem = "the body must be a JSON object (RunUpdateParameters)"
-    if not isinstance(body, dict):
-        return arm_error(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: {problem}.",
-        )
-    changes: dict[str, Any] = {}
-    if "isArchiveEnabled" in body:
-        if not isinstance(body["isArchiveEnabled"], bool):
-            return arm_error(
-                400,
-                "InvalidRequestContent",
-                "The request content was invalid and could not be deserialized: "
-                "'isArchiveEnabled' must be a boolean.",
-                target="isArchiveEnabled",
-            )
-        changes["isArchiveEnabled"] = body["isArchiveEnabled"]
-    return changes
-
-
-def _modified(obj: dict[str, Any], when: int) -> dict[str, Any]:
-    system = dict(obj.get("systemData") or {})
-    system.update(
-        lastModifiedBy=SANDBOX_USER, lastModifiedByType="User", lastModifiedAt=arm_time(when)
-    )
-    return system
-
-
-def _run_not_found(run_id: str, registry: str) -> Response:
-    return arm_error(
-        404, "ResourceNotFound", f"The run '{run_id}' was not found in registry '{registry}'."
-    )
-
-
-def _not_allowed(request: Request) -> Response:
-    return arm_error(
-        405,
-        "MethodNotAllowed",
-        f"The requested resource does not support http method '{request.method}'.",
-    )

@@ -7,20 +7,18 @@ The query is only read here, never rewritten: DuckDB later runs the user's text 
 from __future__ import annotations
 
 import difflib
-import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal, cast
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
 
 from runs_pandas import values
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.sql.placeholders import duckdb_text, placeholders
 from runs_pandas.values import checked as checked_value
 
 Kind = Literal["select", "exec", "show", "describe", "explain"]
@@ -48,8 +46,17 @@ class Statement:
     placeholders: list[str] = field(default_factory=list)
 
 
-def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) -> Statement:
-    """Read `sql`: a SELECT (with pushdown), EXEC, SHOW or DESCRIBE statement."""
+def read(
+    sql: str,
+    catalog: Catalog,
+    params: Mapping[str, Any] | None = None,
+    *,
+    local: Collection[str] = (),
+) -> Statement:
+    """Read `sql`: a SELECT (with pushdown), EXEC, SHOW or DESCRIBE statement.
+
+    `local` names one-part tables the caller provides (notebook frames): never resources.
+    """
     text = sql.strip().rstrip(";").strip()
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
@@ -90,7 +97,7 @@ def read(sql: str, catalog: Catalog, params: Mapping[str, Any] | None = None) ->
         "select",
         duckdb_text(text),
         tree,
-        references=_references(tree, catalog, values) if tree is not None else references,
+        references=_references(tree, catalog, values, local) if tree is not None else references,
         placeholders=names,
     )
 
@@ -200,46 +207,11 @@ def _parse(text: str, dialect: str) -> exp.Expression:
     return cast(exp.Expression, statements[0])
 
 
-def placeholders(text: str) -> list[str]:
-    """The `:name` placeholders in order of first use."""
-    names: list[str] = []
-    for name, _, _ in _placeholder_spans(text):
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def duckdb_text(text: str) -> str:
-    """The same text with `:name` written as DuckDB's `$name`; nothing else changes."""
-    out, last = [], 0
-    for name, start, end in _placeholder_spans(text):
-        out.append(text[last:start])
-        out.append(f"${name}")
-        last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
-@lru_cache(maxsize=128)
-def _placeholder_spans(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Where each `:name` stands; cached, as read(), the magic and forms all ask for it."""
-    try:
-        tokens = sqlglot.tokenize(text, read="duckdb")
-    except TokenError:
-        return ()
-    spans = []
-    for colon, name in itertools.pairwise(tokens):
-        if (
-            colon.token_type is TokenType.COLON
-            and name.start == colon.end + 1
-            and (name.token_type is TokenType.VAR or name.text.isidentifier())
-        ):
-            spans.append((name.text, colon.start, name.end + 1))
-    return tuple(spans)
-
-
-def _references(tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any]) -> list[Reference]:
+def _references(
+    tree: exp.Expression, catalog: Catalog, params: Mapping[str, Any], local: Collection[str] = ()
+) -> list[Reference]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    ctes |= {name.lower() for name in local}
     references = []
     for table in tree.find_all(exp.Table):
         parts = [p for p in (table.catalog, table.db, table.name) if p]

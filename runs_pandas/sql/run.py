@@ -2,6 +2,10 @@
 
 `ATTACH ':memory:' AS azure; CREATE SCHEMA azure.container_registry` lets the text name
 `azure.container_registry.runs` unchanged, so the query needs no rewriting.
+
+Notebook DataFrames (`frames=`) are registered under their one-part names, so
+`JOIN owners ON ...` reads the frame `owners`. Resource ids always have three parts, so a
+frame never hides a resource; a CTE of the same name wins over a frame (SQL scoping).
 """
 
 from __future__ import annotations
@@ -16,8 +20,16 @@ from sqlglot import exp
 from runs_pandas.errors import QueryError
 
 
-def run(text: str, tables: Mapping[str, pa.Table], params: Mapping[str, Any]) -> pa.Table:
-    """The result of `text` over `tables` (keyed by resource id), placeholders bound."""
+def run(
+    text: str,
+    tables: Mapping[str, pa.Table],
+    params: Mapping[str, Any],
+    frames: Mapping[str, Any] | None = None,
+) -> pa.Table:
+    """The result of `text` over `tables` (keyed by resource id), placeholders bound.
+
+    `frames` are extra one-part tables (pandas DataFrames or Arrow tables) by name.
+    """
     import duckdb  # heavy: loaded on first query, not on import
 
     con = duckdb.connect(":memory:")
@@ -37,6 +49,8 @@ def run(text: str, tables: Mapping[str, pa.Table], params: Mapping[str, Any]) ->
                 f"SELECT * FROM {view}"
             )
             con.unregister(view)
+        for name, frame in (frames or {}).items():
+            con.register(name, frame)
         used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", text))
         bound = {k: v for k, v in params.items() if k in used}
         try:
@@ -51,6 +65,22 @@ def run(text: str, tables: Mapping[str, pa.Table], params: Mapping[str, Any]) ->
             raise _query_error(exc) from None
     finally:
         con.close()
+
+
+def used_frames(
+    tree: exp.Expression | None, text: str, frames: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The frames `text` names as one-part tables (not shadowed by a CTE of that name)."""
+    if not frames:
+        return {}
+    if tree is None:  # DuckDB-only syntax: go by the words of the text
+        words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+        return {n: f for n, f in frames.items() if n.lower() in words}
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    named = {
+        t.name.lower() for t in tree.find_all(exp.Table) if not t.db and not t.catalog
+    } - ctes
+    return {n: f for n, f in frames.items() if n.lower() in named}
 
 
 def output_names(tree: exp.Expression | None, names: list[str]) -> list[str]:
@@ -112,6 +142,12 @@ def _query_error(exc: Exception) -> QueryError:
     if match:
         line = int(match.group(1))
     hint = ""
+    missing = re.search(r"Table with name (\S+) does not exist", message)
+    if missing:
+        hint = (
+            f"\nHint: {missing.group(1)} is neither a resource (three-part id, see SHOW RESOURCES) "
+            f"nor a DataFrame given in frames= (in the magic: a DataFrame variable of the notebook)"
+        )
     if "syntax error at or near" in message:
         word = re.search(r'near "([^"]+)"', message)
         if word and word.group(1).lower() in _RESERVED:

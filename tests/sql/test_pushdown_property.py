@@ -8,6 +8,7 @@ with pushdown on and off; the rows must be the same.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -62,7 +63,7 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 WHERE = st.recursive(ATOMS, _combine, max_leaves=4)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, derandomize=bool(os.environ.get("CI")), database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(WHERE, min_size=1, max_size=3), tail=st.sampled_from(["", "ORDER BY createTime DESC LIMIT 7"]))
 def test_acr_pushdown_never_changes_a_result(session: rp.Session, parts: list[str], tail: str) -> None:
     sql = f"SELECT runId, status, createTime, finishTime {ACR} AND {' AND '.join(parts)} {tail}"
@@ -78,7 +79,7 @@ AIRPLANE_ATOMS = st.one_of(
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, derandomize=bool(os.environ.get("CI")), database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.recursive(AIRPLANE_ATOMS, _combine, max_leaves=3), min_size=1, max_size=3),
        tail=st.sampled_from(["", "ORDER BY createdAt DESC LIMIT 3"]))
 def test_airplane_pushdown_never_changes_a_result(session: rp.Session, parts: list[str], tail: str) -> None:

@@ -1,0 +1,16 @@
+"""The local run store: history kept by incremental sync, answered by the same SQL.
+
+>>> runs_pandas.sync("SELECT * FROM airplane.runs.runs")
+>>> runs_pandas.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1", source="store")
+>>> runs_pandas.store.info(); runs_pandas.store.export_parquet("runs/")
+"""
+
+from __future__ import annotations
+
+from runs_pandas.store.db import SCHEMA_VERSION, StoreError, store_path
+from runs_pandas.store.export import export_parquet, partition_path
+from runs_pandas.store.info import info, prune
+from runs_pandas.store.source import SOURCES
+from runs_pandas.store.sync import sync
+
+__all__ = ["SCHEMA_VERSION", "SOURCES", "StoreError", "export_parquet", "info", "partition_path", "prune", "store_path", "sync"]
