@@ -17,12 +17,12 @@ from runs_pandas.errors import (
     ApiError,
     AuthError,
     IncompleteFetchError,
-    RequestBudgetError,
     MissingParamError,
     NotFoundError,
     PageError,
     ParamError,
     QueryError,
+    RequestBudgetError,
     RunsError,
     UnauthorizedError,
     UnknownResourceError,
@@ -39,12 +39,12 @@ __all__ = [
     "ApiError",
     "AuthError",
     "IncompleteFetchError",
-    "RequestBudgetError",
     "MissingParamError",
     "NotFoundError",
     "PageError",
     "ParamError",
     "QueryError",
+    "RequestBudgetError",
     "RunsError",
     "Session",
     "Settings",
@@ -77,9 +77,13 @@ def query(
     `source`: "live" (fetch now), "store" (the local run store, no request) or "sync"
     (sync the store, then answer from it).
     """
+    if source != "live":  # the store sits above the engine: it fetches through it
+        from runs_pandas.store.source import query as stored
+
+        return stored(sql, params, session, source=source, local=frames)
     from runs_pandas.engine import query as _query
 
-    return _query(sql, params, session, dry_run=dry_run, frames=frames, source=source)
+    return _query(sql, params, session, dry_run=dry_run, frames=frames)
 
 
 def sync(sql: str, params: dict[str, Any] | None = None, session: Session | None = None) -> pd.DataFrame:
@@ -117,7 +121,9 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """`%load_ext runs_pandas`: registers `%%runsql` / `%runsql` and the `df.runs` accessor."""
+    from runs_pandas.completion import install
     from runs_pandas.magic import load_ipython_extension as _load
 
     _load(ipython)
+    install(ipython)
 

@@ -19,11 +19,11 @@ from runs_pandas import frames, pages
 from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
-from runs_pandas.http import Request, Series, build_request
+from runs_pandas.http import Request, Series
 from runs_pandas.progress import Progress
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.plan import Call, plan, plan_scopes
+from runs_pandas.sql.plan import Call, first_request, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
 from runs_pandas.sql.run import output_names, run, used_frames
 
@@ -48,20 +48,14 @@ def query(
     *,
     dry_run: bool = False,
     frames: Mapping[str, Any] | None = None,
-    source: str = "live",
 ) -> pd.DataFrame:
     """Run a runs_pandas SQL statement and return a pandas DataFrame.
 
     `frames` are DataFrames the SQL may name as one-part tables (`JOIN owners ON ...`).
-    `source="store"` answers a SELECT from the local run store, `"sync"` syncs it first.
 
     >>> query("SELECT status, count(*) AS runs FROM airplane.runs.runs GROUP BY status",
     ...       session=Session(sandbox=True))
     """
-    if source != "live":
-        from runs_pandas.store.source import query as stored
-
-        return stored(sql, params, session, source=source, local=frames)
     session = session or default_session()
     params = dict(params or {})
     started = time.perf_counter()
@@ -139,13 +133,6 @@ def fetch_frame(
             frame=frame, failures=fetched.failures, series=fetched.series,
         )
     return frame
-
-
-def first_request(session: Session, call: Call) -> Request:
-    """The first request of a call's series, checked (bad values fail before sending)."""
-    return build_request(
-        call.provider, call.resource.id, call.method, call.kwargs, session.endpoint(call.provider)
-    )
 
 
 def fetch(

@@ -184,9 +184,6 @@ def _as_text(frame: pd.DataFrame, printer: Any, cycle: bool) -> None:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics and the result display (HTML in Jupyter, text in a terminal)."""
     ipython.register_magics(RunsSql(ipython))
-    from runs_pandas.completion import install
-
-    install(ipython)
     if ipython.display_formatter is None:
         return
     html_formatter = ipython.display_formatter.formatters["text/html"]

@@ -32,14 +32,14 @@ DAY = 86_400 * SECOND
 FAILURE_TEMPLATES = (
     "failed during run, err: exit status 1",
     "failed to run step ID: build: container {hex12} exited with code {n} at {time}",
-    "failed to run step ID: push: failed to push {login}/{repository}:{run}: received "
-    "unexpected HTTP status: 500 Internal Server Error (correlation id {guid})",
+    ("failed to run step ID: push: failed to push {login}/{repository}:{run}: received "
+    "unexpected HTTP status: 500 Internal Server Error (correlation id {guid})"),
     "failed to run step ID: test: exit status 2; see /workspace/{run}/reports/junit-{n}.xml",
 )
 ERROR_TEMPLATES = (
     "failed to schedule the run: no agent available in pool (request {guid})",
-    "failed to download source context https://{login}/v2/source/blobs/sha256:{sha}: "
-    "context deadline exceeded",
+    ("failed to download source context https://{login}/v2/source/blobs/sha256:{sha}: "
+    "context deadline exceeded"),
     "failed to login to source registry: unauthorized: authentication required",
 )
 _BASE_IMAGES = (

@@ -13,7 +13,7 @@ import pandas as pd
 
 from runs_pandas.catalog import catalog
 from runs_pandas.sql.budget import expected_pages
-from runs_pandas.sql.plan import plan
+from runs_pandas.sql.plan import first_request, plan
 from runs_pandas.sql.read import Statement
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 def explain(statement: Statement, session: Session) -> pd.DataFrame:
     """One row per request series the SELECT would send; nothing is sent."""
-    from runs_pandas.engine import first_request
-
     calls = plan(statement.references, catalog())
     rows = []
     for resource_id, series in calls.items():

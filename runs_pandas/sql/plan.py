@@ -10,13 +10,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runs_pandas.analysis.cells import missing
 from runs_pandas.catalog import Catalog, Method, Provider, Resource
 from runs_pandas.errors import MissingParamError, ParamError
+from runs_pandas.http import Request, build_request
 from runs_pandas.sql.pushdown import Pushed, push
 from runs_pandas.sql.read import Reference
+
+if TYPE_CHECKING:
+    from runs_pandas.session import Session
 
 PUSHDOWN = True  # field filters and LIMIT into the API (tests switch it off to compare)
 
@@ -113,4 +117,11 @@ def choose_method(resource: Resource, conditions: dict[str, list[Any]]) -> Metho
         missing,
         sorted(given),
         hint=f" Pin them in the WHERE clause, e.g. WHERE {example}.",
+    )
+
+
+def first_request(session: Session, call: Call) -> Request:
+    """The first request of a call's series, checked (bad values fail before sending)."""
+    return build_request(
+        call.provider, call.resource.id, call.method, call.kwargs, session.endpoint(call.provider)
     )
