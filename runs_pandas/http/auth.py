@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, overload
 
@@ -225,8 +226,15 @@ class SecretAuth(httpx.Auth):
 
 def same_origin(a: str, b: str) -> bool:
     """True when two URLs share scheme, host and port: where a secret may go."""
-    ua, ub = httpx.URL(a), httpx.URL(b)
-    return (ua.scheme, ua.host, ua.port) == (ub.scheme, ub.host, ub.port)
+    return _origin(a) == _origin(b)
+
+
+@lru_cache(maxsize=256)
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of `url`; cached, as every page of a series is checked
+    against the series' first URL."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
 
 
 def _missing_message(provider: Provider) -> str:

@@ -316,9 +316,9 @@ class Sender:
     ) -> Request | None:
         """The next page's request; a PageError when the page's next link is not a URL."""
         try:
+            # every paginator builds the next URL by parsing (join, query merge): a link that
+            # is not a URL raises here, so the URL needs no second parse
             following = next_request(method.paginator, request, body, rows, index, headers)
-            if following is not None:
-                httpx.URL(following.url)
         except (httpx.InvalidURL, ValueError, TypeError) as exc:
             raise self._error(
                 PageError, provider, request, None, None, f"the page's next link cannot be followed: {exc}"
