@@ -39,6 +39,8 @@ class Fetched:
     series: int = 0  # request series fetched (or taken from the cache)
     stopped: list[tuple[str, int]] = field(default_factory=list)  # series cut by the budget
     series_requests: list[tuple[str, int]] = field(default_factory=list)  # requests per series
+    # each series that failed or was cut by the budget: its place in `calls`, and why
+    failed: list[tuple[int, Exception]] = field(default_factory=list)
 
 
 def query(
@@ -139,8 +141,15 @@ def fetch(
     session: Session,
     calls: Mapping[str, Sequence[Call]],
     first_requests: Mapping[str, Sequence[Request]] | None = None,
+    *,
+    complete_only: bool = False,
 ) -> Fetched:
-    """All series of all resources, concurrently, typed per resource."""
+    """All series of all resources, concurrently, typed per resource.
+
+    `complete_only` leaves the rows of a series that failed or was cut by the request budget
+    out of the tables: a caller that reports each series apart (a Spark task) keeps only whole
+    series, and reads which did not finish, and why, from `failed`.
+    """
     if first_requests is None:
         first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
     jobs = [
@@ -179,9 +188,12 @@ def fetch(
             for rid in calls:
                 resource = catalog().resource(rid)
                 picked = [(call, results[i]) for i, (call, _) in enumerate(jobs) if call.resource.id == rid]
+                out.failures.extend(r.error for _, r in picked if r.error is not None)
+                if complete_only:
+                    picked = [(call, r) for call, r in picked if r.error is None and not r.stopped]
                 out.tables[rid] = _table(resource.fields, picked)
                 out.rows += out.tables[rid].num_rows
-                out.failures.extend(r.error for _, r in picked if r.error is not None)
+            out.failed = [(i, _why(r, session)) for i, r in sorted(results.items()) if r.error is not None or r.stopped]
             if session.settings.cache_ttl <= 0:
                 # free the parsed dicts while the collector is still off: turning it back on
                 # with millions of live young objects costs a walk over all of them
@@ -191,6 +203,12 @@ def fetch(
     finally:
         progress.close()
     return out
+
+
+def _why(series: Series, session: Session) -> Exception:
+    if series.error is not None:
+        return series.error
+    return RequestBudgetError(f"the request budget (max_requests={session.settings.max_requests}) ran out in this series")
 
 
 def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:

@@ -23,6 +23,10 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # never wait on idle keep-alive connections at shutdown
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening 32 connections at once
+    # (a fresh session's first fan-out, as every Spark task is) overflowed it, and each
+    # dropped SYN cost a 1 s retransmit. Real API front ends accept far more.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], router: Router) -> None:
         self.router = router

@@ -2,7 +2,7 @@
 
 `FetchTask` is pickled into the Spark plan, so it holds only what is not secret: the
 resource, the layout, the WHERE text, the settings and the endpoints (base URLs). Each
-executor builds its own `Session` from them; credentials come from the executor's own
+Python worker builds one `Session` from them and keeps it for its next tasks; credentials come from the executor's own
 environment by each provider's conventions (`AIRPLANE_API_KEY`, `DATABRICKS_TOKEN`,
 azure-identity's `AZURE_*` variables or managed identity, ...), as the session resolves
 them anywhere. A scope that fails becomes one error row; the other scopes still succeed.
@@ -11,6 +11,7 @@ them anywhere. A scope that fails becomes one error row; the other scopes still 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,35 +38,54 @@ class FetchTask:
     params: tuple[tuple[str, Any], ...] = ()  # values of `:name` placeholders in `where`
     settings: Mapping[str, Any] = field(default_factory=dict)
     endpoints: tuple[tuple[str, str], ...] = ()  # provider -> base URL (not a secret)
-    scopes_in_flight: int = 8
-    group: int = 64  # scopes fetched by one df.runs.fetch call when there is no WHERE
+    scopes_in_flight: int = 8  # scopes queried at once when there is a WHERE clause
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from runs_pandas.session import Session, Settings
-
-        settings = Settings(**{**dict(self.settings), "progress": False})
-        with Session(sandbox=False, settings=settings, endpoints=dict(self.endpoints)) as session:
-            for batch in batches:
-                scopes = _scopes(batch, self.plan.scope)
-                if not scopes:
-                    continue
-                parts: list[pa.Table] = []
-                for start in range(0, len(scopes), self.group):
-                    parts.extend(self._group(scopes[start : start + self.group], session))
-                yield from pa.concat_tables(parts).combine_chunks().to_batches()
-
-    def _group(self, scopes: list[dict[str, Any]], session: Any) -> list[pa.Table]:
-        """A group of scopes in one `df.runs.fetch` (its own concurrency, one table); when a
-        scope fails, or with a WHERE clause, one fetch per scope, so each failure is a row."""
-        from runs_pandas.errors import RunsError
-
-        if self.where is None and len(scopes) > 1:
-            try:
-                frame = pd.DataFrame(scopes).runs.fetch(self.plan.resource_id, session=session)
-            except RunsError:
-                pass  # which scope failed: ask each (the failed one is tried again)
+        session = worker_session(self.settings, self.endpoints)
+        for batch in batches:
+            scopes = _scopes(batch, self.plan.scope)
+            if not scopes:
+                continue
+            if self.where is None:
+                parts = self._together(scopes, session)
             else:
-                return [_runs(conform(frame, self.plan))]
+                parts = self._each(scopes, session)
+            yield from pa.concat_tables(parts).combine_chunks().to_batches()
+
+    def _together(self, scopes: list[dict[str, Any]], session: Any) -> list[pa.Table]:
+        """All scopes of a batch in one core fetch (the session's request concurrency across
+        all of them, one table, one conversion); a scope whose series failed, was cut by the
+        request budget or could not be planned is its own error row, asked once."""
+        from runs_pandas import engine, frames
+        from runs_pandas.catalog import catalog
+        from runs_pandas.sql.plan import plan_scopes
+
+        resource = catalog().resource(self.plan.resource_id)
+        calls: list[Any] = []
+        where: dict[Any, int] = {}  # a call's identity -> its place in `calls`
+        owner: list[int | None] = []  # each scope's call, None when it could not be planned
+        parts: list[pa.Table] = []
+        for scope in scopes:
+            try:
+                (call,) = plan_scopes(resource, [scope], catalog())
+            except Exception as exc:  # noqa: BLE001  a scope the planner refuses is that scope's row
+                owner.append(None)
+                parts.append(self._error(scope, exc, session))
+                continue
+            key = (call.method.name, call.args)
+            owner.append(where.setdefault(key, len(calls)))
+            if owner[-1] == len(calls):
+                calls.append(call)
+        if calls:
+            fetched = engine.fetch(session, {resource.id: calls}, complete_only=True)
+            failed = dict(fetched.failed)
+            frame = frames.to_frame(fetched.tables[resource.id])
+            parts.insert(0, _runs(conform(frame, self.plan)))
+            parts += [self._error(s, failed[i], session) for s, i in zip(scopes, owner) if i in failed]
+        return parts
+
+    def _each(self, scopes: list[dict[str, Any]], session: Any) -> list[pa.Table]:
+        """One query per scope (a WHERE clause is planned per scope), `scopes_in_flight` at once."""
         workers = max(1, min(self.scopes_in_flight, len(scopes)))
         with ThreadPoolExecutor(workers, thread_name_prefix="runs-pandas-spark") as pool:
             return list(pool.map(lambda s: self._one(s, session), scopes))
@@ -84,12 +104,9 @@ class FetchTask:
         return _runs(conform(frame, self.plan))
 
     def _fetch(self, scope: dict[str, Any], session: Any) -> pd.DataFrame:
-        """The same core as `df.runs.fetch`, or the SQL path when a WHERE clause is given."""
+        """One scope through the SQL path, its WHERE clause pushed down as a query's is."""
         import runs_pandas
 
-        if self.where is None:
-            frame: pd.DataFrame = pd.DataFrame([scope]).runs.fetch(self.plan.resource_id, session=session)
-            return frame
         sql, values = scoped_sql(self.plan.resource_id, scope, self.where)
         return runs_pandas.query(sql, params={**dict(self.params), **values}, session=session)
 
@@ -101,6 +118,31 @@ class FetchTask:
             .append_column(ERROR_MESSAGE, pa.array([redact(session.credentials.scrub(str(exc)))], pa.string()))
             .append_column(ERROR_STATUS, pa.array([status if isinstance(status, int) else None], pa.int64()))
         )
+
+
+_sessions: dict[str, Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def worker_session(settings: Mapping[str, Any], endpoints: Sequence[tuple[str, str]]) -> Any:
+    """The Python worker's `Session` for these settings and endpoints, kept across its tasks.
+
+    Spark reuses a Python worker for the next task (`spark.python.worker.reuse`, on by
+    default), so later tasks find the connections open and the credentials resolved: an
+    Azure token is asked for once per worker rather than once per task, and a task does not
+    open `concurrency` new connections at once. Nothing is cached between fetches
+    (`cache_ttl` is 0 here): each Spark fetch asks the API again.
+    """
+    from runs_pandas.session import Session, Settings
+
+    values = {**dict(settings), "progress": False, "cache_ttl": 0.0}
+    key = repr((sorted(values.items()), tuple(endpoints)))
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = Session(sandbox=False, settings=Settings(**values), endpoints=dict(endpoints))
+            _sessions[key] = session
+        return session
 
 
 def _runs(table: pa.Table) -> pa.Table:
