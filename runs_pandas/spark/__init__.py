@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runs_pandas.errors import ParamError, QueryError
+from runs_pandas.errors import QueryError
 from runs_pandas.spark.layout import (
     ERROR_CLASS,
     ERROR_MESSAGE,
@@ -33,6 +33,8 @@ from runs_pandas.spark.layout import (
     scope_types,
     spark_schema,
 )
+from runs_pandas.spark.scopes import scope_names, task_endpoints
+from runs_pandas.spark.sync import IncompleteSyncError, sync
 from runs_pandas.spark.task import FetchTask, scoped_sql
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
     from runs_pandas.session import Session
 
-__all__ = ["EXTRA", "SparkRuns", "fetch", "sandbox_environment", "to_pandas"]
+__all__ = ["EXTRA", "IncompleteSyncError", "SparkRuns", "fetch", "sandbox_environment", "sync", "to_pandas"]
 
 
 @dataclass(frozen=True)
@@ -117,23 +119,16 @@ def fetch(
     found = catalog().resource(resource)
     session = session or default_session()
     types = {f.name: f.dataType for f in scopes.schema.fields}
-    names = [name for name in scopes.columns if name in _param_names(found.id)]
-    if not names:
-        raise ParamError(
-            f"{found.id}: the scopes frame has none of its params as columns "
-            f"(columns: {', '.join(scopes.columns) or 'none'}; params: {', '.join(sorted(_param_names(found.id)))})"
-        )
+    names = scope_names(scopes, found.id)
     plan = layout(found.id, scope_types(names, types))
     if where is not None:
         _check_where(found.id, plan, where, dict(params or {}))
-    provider = catalog().provider_of(found)
-    endpoint = session.endpoint(provider)
     task = FetchTask(
         plan,
         where=where,
         params=tuple(sorted(dict(params or {}).items())),
         settings=session.settings.model_dump(),
-        endpoints=((provider.name, endpoint),) if endpoint else (),
+        endpoints=task_endpoints(session, found.id),
         scopes_in_flight=scopes_in_flight,
     )
     source = scopes.select(*[f"`{n}`" for n in names])
@@ -182,12 +177,6 @@ def _arrow_only() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         yield
-
-
-def _param_names(resource_id: str) -> set[str]:
-    from runs_pandas.catalog import catalog
-
-    return {p.name for m in catalog().resource(resource_id).methods_for("select") for p in m.params}
 
 
 def _check_where(resource_id: str, plan: Layout, where: str, params: dict[str, Any]) -> None:

@@ -107,17 +107,27 @@ class FetchTask:
         """One scope through the SQL path, its WHERE clause pushed down as a query's is."""
         import runs_pandas
 
-        sql, values = scoped_sql(self.plan.resource_id, scope, self.where)
+        sql, values = scoped_sql(self.plan.resource_id, scope, self.where or "true")
         return runs_pandas.query(sql, params={**dict(self.params), **values}, session=session)
 
     def _error(self, scope: dict[str, Any], exc: BaseException, session: Any) -> pa.Table:
         row = conform(pd.DataFrame({name: [scope.get(name)] for name in self.plan.scope}), self.plan)
-        status = getattr(exc, "status", None)
+        found = error_fields(exc, session)
         return (
-            row.append_column(ERROR_CLASS, pa.array([type(exc).__name__], pa.string()))
-            .append_column(ERROR_MESSAGE, pa.array([redact(session.credentials.scrub(str(exc)))], pa.string()))
-            .append_column(ERROR_STATUS, pa.array([status if isinstance(status, int) else None], pa.int64()))
+            row.append_column(ERROR_CLASS, pa.array([found["error_class"]], pa.string()))
+            .append_column(ERROR_MESSAGE, pa.array([found["message"]], pa.string()))
+            .append_column(ERROR_STATUS, pa.array([found["status"]], pa.int64()))
         )
+
+
+def error_fields(exc: BaseException, session: Any) -> dict[str, Any]:
+    """A scope's failure as data: its class, its message with no secret, its HTTP status."""
+    status = getattr(exc, "status", None)
+    return {
+        "error_class": type(exc).__name__,
+        "message": redact(session.credentials.scrub(str(exc))),
+        "status": status if isinstance(status, int) else None,
+    }
 
 
 _sessions: dict[str, Any] = {}
