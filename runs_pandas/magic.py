@@ -85,6 +85,11 @@ class RunsSql(Magics, SettingsTraits):
               help="show per request series what is pushed to the API and what DuckDB filters; send nothing")
     @argument("--form", action="store_true",
               help="show a form with a field per :placeholder instead of running")
+    @argument("--source", choices=("live", "store", "sync"), default=None,
+              help="answer a SELECT live, from the run store (no request), or sync then store; "
+                   "default: %%config RunsSql.source")
+    @argument("--sync", action="store_true",
+              help="sync what the SELECT fetches into the run store; the result is the sync report")
     @argument("--limit", type=int, metavar="N", help="rows displayed (the whole frame is kept)")
     @argument("--no-display", action="store_true", dest="no_display",
               help="run but display nothing (the result is still returned)")
@@ -114,14 +119,19 @@ class RunsSql(Magics, SettingsTraits):
                 f"define them in the notebook first"
             )
         params = {name: namespace[name] for name in placeholders(sql)}
-        from runs_pandas.engine import query
+        from runs_pandas.store.source import answer as query
 
         if options.explain:
             sql = f"EXPLAIN {sql}"
 
         try:
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
-            frame = query(sql, params, session, dry_run=options.dry_run, frames=frames)
+            if options.sync:
+                from runs_pandas.store import sync
+
+                frame = sync(sql, params, session)
+            else:
+                frame = query(sql, params, session, dry_run=options.dry_run, frames=frames, source=options.source)
         except IncompleteFetchError as exc:
             keep = options.name or PARTIAL
             shell.user_ns[keep] = exc.frame
@@ -136,7 +146,7 @@ class RunsSql(Magics, SettingsTraits):
         return None if options.no_display else frame
 
 
-_OPTIONS = "--sandbox, --dry-run, --explain, --form, --limit N, --no-display, --help"
+_OPTIONS = "--sandbox, --dry-run, --explain, --form, --source S, --sync, --limit N, --no-display, --help"
 
 
 def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
@@ -167,7 +177,7 @@ def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
     return options, line[len(text):]
 
 
-_LEADING_OPTIONS = re.compile(r"\s*(?:(?:--limit\s+\S+|--?\S+)\s*)*")
+_LEADING_OPTIONS = re.compile(r"\s*(?:(?:--(?:limit|source)\s+\S+|--?\S+)\s*)*")
 
 
 def _option_prefix(line: str) -> str:
