@@ -144,9 +144,9 @@ class RunsSql(Magics, SettingsTraits):
         def run(text: str, values: dict[str, Any], tables: dict[str, Any]) -> pd.DataFrame:
             if source == "live":
                 return query(text, values, session, dry_run=options.dry_run, frames=tables)
-            import runs_pandas
+            from runs_pandas.store.source import query as stored
 
-            return runs_pandas.query(text, values, session, frames=tables, source=source)
+            return stored(text, values, session, source=source, local=tables)
 
         def once() -> pd.DataFrame:
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
