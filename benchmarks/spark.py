@@ -132,7 +132,7 @@ def main() -> int:
                 source = spark.createDataFrame(frame.values.tolist(), list(frame.columns)).repartition(cores).cache()
                 source.count()
 
-                def spark_fetch() -> int:
+                def spark_fetch(source: Any = source) -> int:
                     result = rps.fetch(source, ACR, session=session)
                     result.runs.write.format("noop").mode("overwrite").save()
                     assert result.errors.count() == 0
@@ -163,8 +163,8 @@ def main() -> int:
             f"| {name} | {median:.2f} | {min(values):.2f} | {len(scopes) / median:,.0f} | {rows / median:,.0f} | {median / base:.2f} |"
         )
     one, two = statistics.median(times["spark local[1]"]), statistics.median(times["spark local[2]"])
-    lines += ["", f"Scaling from 1 to 2 local cores: {one / two:.2f}x faster (best rounds: "
-              f"{min(times['spark local[1]']) / min(times['spark local[2]']):.2f}x)."]
+    best = min(times["spark local[1]"]) / min(times["spark local[2]"])
+    lines += ["", f"Scaling from 1 to 2 local cores: {one / two:.2f}x faster (best rounds: {best:.2f}x)."]
     lines += ["", "Not timed above, per Spark session (medians): "
               + ", ".join(f"{k} {statistics.median(v):.1f} s" for k, v in starts.items()) + "."]
     if all(cpu.values()) and all(cpu[n][0] for n in cpu):

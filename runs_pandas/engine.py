@@ -197,7 +197,9 @@ def fetch(
                     picked = [(call, r) for call, r in picked if r.error is None and not r.stopped]
                 out.tables[rid] = _table(resource.fields, picked)
                 out.rows += out.tables[rid].num_rows
-            out.failed = [(i, _why(r, session)) for i, r in sorted(results.items()) if r.error is not None or r.stopped]
+            out.failed = [
+                (i, _why(r, session)) for i, r in sorted(results.items()) if r.error is not None or r.stopped
+            ]
             if session.settings.cache_ttl <= 0:
                 # free the parsed dicts while the collector is still off: turning it back on
                 # with millions of live young objects costs a walk over all of them
@@ -212,7 +214,8 @@ def fetch(
 def _why(series: Series, session: Session) -> Exception:
     if series.error is not None:
         return series.error
-    return RequestBudgetError(f"the request budget (max_requests={session.settings.max_requests}) ran out in this series")
+    budget = session.settings.max_requests
+    return RequestBudgetError(f"the request budget (max_requests={budget}) ran out in this series")
 
 
 def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:

@@ -150,7 +150,7 @@ class SyncTask:
             sender = session.sender()  # one request limit for the batch's series
             workers = max(1, min(session.settings.concurrency, len(todo)))
             with ThreadPoolExecutor(workers, thread_name_prefix="runs-pandas-spark-sync") as pool:
-                done = list(pool.map(lambda item: self._one(item, session, sender), todo))
+                done = list(pool.map(self._one, todo, [session] * len(todo), [sender] * len(todo)))
             yield pa.RecordBatch.from_pylist(done, schema=_out_schema())
 
     def _one(self, item: dict[str, Any], session: Any, sender: Any) -> dict[str, Any]:
