@@ -111,6 +111,31 @@ def test_failed_series_keep_the_rows_already_fetched() -> None:
     assert "broken1" in str(info.value) and "503" in str(info.value)
 
 
+def test_complete_only_leaves_out_a_series_that_failed_after_its_first_page() -> None:
+    """What a Spark task relies on: each series is whole in the table or named in `failed`."""
+    from runs_pandas.catalog import catalog
+    from runs_pandas.engine import fetch
+    from runs_pandas.sql.plan import plan_scopes
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "page2" in request.url.path:
+            return httpx.Response(404, json={"error": {"code": "ResourceNotFound", "message": "gone"}})
+        if "partly" in request.url.path:
+            return httpx.Response(200, json={"value": [run("p-1")], "nextLink": f"{AZ}/page2?skip=1"})
+        return httpx.Response(200, json={"value": [run("ok-1"), run("ok-2")]})
+
+    resource = catalog().resource("azure.container_registry.runs")
+    scopes = [{"subscriptionId": "sub", "resourceGroupName": "rg", "registryName": name} for name in ("partly", "alpha1")]
+    calls = plan_scopes(resource, scopes, catalog())
+    s = session(handler)
+    kept = fetch(s, {resource.id: calls})
+    assert sorted(kept.tables[resource.id].column("name").to_pylist()) == ["ok-1", "ok-2", "p-1"]
+    whole = fetch(s, {resource.id: calls}, complete_only=True)
+    assert sorted(whole.tables[resource.id].column("name").to_pylist()) == ["ok-1", "ok-2"]
+    assert [(index, type(why).__name__) for index, why in whole.failed] == [(0, "ApiError")]
+    assert whole.failures == [why for _, why in whole.failed]
+
+
 def test_missing_required_params_are_named_with_those_given() -> None:
     with pytest.raises(MissingParamError) as info:
         rp.query("SELECT * FROM azure.container_registry.runs WHERE registryName = 'alpha1'",

@@ -9,7 +9,7 @@
 
 Scopes are spread over the executors with `mapInArrow` (the Arrow form of `mapInPandas`); each task fetches its scopes with
 the core (`df.runs.fetch`, or the SQL path when `where=` is given), with the session's
-retries, timeouts and request concurrency applying per executor. Nothing secret is put in
+retries, timeouts and request concurrency applying per task. Nothing secret is put in
 the plan: executors find credentials as the providers' tools do (see docs/spark.md).
 pyspark is an optional extra: `pip install 'runs_pandas[spark]'`.
 """
@@ -111,7 +111,9 @@ def fetch(
     `where` is a SQL condition on the resource's columns, as in a `%%runsql` WHERE clause
     (`:name` placeholders bound from `params`); it is pushed down as the SQL path pushes it.
     `session` gives the settings and the endpoints (base URLs) executors use, never its
-    credentials. `partitions` spreads the scopes over that many tasks first.
+    credentials. `partitions` spreads the scopes over that many tasks first (about one per
+    core: a task fetches all its scopes concurrently). `scopes_in_flight` is how many
+    scopes a task queries at once when `where` is given (one query per scope).
     """
     from runs_pandas.catalog import catalog
     from runs_pandas.session import default_session

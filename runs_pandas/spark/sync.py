@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from runs_pandas.sql.plan import Call
     from runs_pandas.store.increment import Cursor, Delta
 
+# times travel as ISO text: a Spark timestamp comes back to Python as a naive local time
 OUT = (
-    "series long, rows binary, requests long, created timestamp, since timestamp, "
+    "series long, rows binary, requests long, created string, since string, "
     "seconds double, error_class string, message string"
 )
 
@@ -106,10 +107,10 @@ def _store(fetched: DataFrame, calls: Sequence[Call], session: Session) -> pd.Da
             else:
                 table = pa.ipc.open_stream(bytes(got["rows"])).read_all()
                 counts = write_series(
-                    con, call, table, got["requests"], series=series_key(call), created=got["created"]
+                    con, call, table, got["requests"], series=series_key(call), created=_time(got["created"])
                 )
                 row.update(counts, error=None)
-            row.update(requests=got["requests"], seconds=round(got["seconds"], 3), since=got["since"])
+            row.update(requests=got["requests"], seconds=round(got["seconds"], 3), since=_time(got["since"]))
             rows[got["series"]] = row
     frame = pd.DataFrame([rows[i] for i in sorted(rows)], columns=REPORT)
     frame["since"] = pd.to_datetime(frame["since"], utc=True)
@@ -164,7 +165,9 @@ class SyncTask:
         try:
             (call,) = plan_scopes(catalog().resource(self.resource_id), [json.loads(item["args"])], catalog())
             delta: Delta = fetch_increment(call, _cursor(item["cursor"]), session, sender=sender)
-            out.update(requests=delta.requests, created=delta.cursor.created, since=delta.since)
+            out.update(
+                requests=delta.requests, created=_time_text(delta.cursor.created), since=_time_text(delta.since)
+            )
             if delta.failures:
                 out.update(error_fields(delta.failures[0], session))
             else:
@@ -179,7 +182,7 @@ def _out_schema() -> pa.Schema:
     return pa.schema(
         [
             ("series", pa.int64()), ("rows", pa.binary()), ("requests", pa.int64()),
-            ("created", pa.timestamp("us", "UTC")), ("since", pa.timestamp("us", "UTC")),
+            ("created", pa.string()), ("since", pa.string()),
             ("seconds", pa.float64()), ("error_class", pa.string()), ("message", pa.string()),
         ]
     )

@@ -205,3 +205,6 @@ def test_spark_notebook_matches_the_pandas_path_and_reports_the_failed_scopes() 
     assert "equal to df.runs.fetch: True" in equal
     errors = "".join(o.get("text", "") for o in tagged(nb, "spark-errors").outputs)
     assert errors.count("decommissioned") == 3 and "404" in errors
+    synced = "".join(o.get("text", "") for o in tagged(nb, "spark-sync").outputs)
+    first, later = (int(line.split(": ")[1].split()[0]) for line in synced.strip().splitlines())
+    assert 0 < later <= first // 4, synced  # the second sync asks from each scope's cursor
