@@ -101,7 +101,7 @@ def main() -> int:
     contenders = ["df.runs.fetch", "spark local[1]", "spark local[2]"]
     times: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}
-    starts: dict[str, list[float]] = {"JVM start": [], "first fetch (starts the Python workers)": []}
+    starts: dict[str, list[float]] = {"Spark session start": [], "first fetch (starts the Python workers)": []}
     counted: dict[str, int] = {}
     with SandboxProcess(*extra) as sandbox:
         session = sandbox.session(progress=False)
@@ -128,7 +128,7 @@ def main() -> int:
                 cores = int(name[-2])
                 started = time.perf_counter()
                 spark = spark_session(cores)
-                starts["JVM start"].append(time.perf_counter() - started)
+                starts["Spark session start"].append(time.perf_counter() - started)
                 source = spark.createDataFrame(frame.values.tolist(), list(frame.columns)).repartition(cores).cache()
                 source.count()
 

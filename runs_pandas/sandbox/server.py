@@ -34,6 +34,17 @@ class SandboxServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        """A client that went away with its keep-alive connection open (a Spark worker that
+        was stopped) is not an error of the server; anything else is printed as usual."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def track(self, connection: socket.socket, alive: bool) -> None:
         """Remember (or forget) an accepted connection."""
         with self._connections_lock:
