@@ -3,8 +3,8 @@
 - fixed cost: `rp.query("SELECT * ...")` of the official example registry (1 run, one page of
   ~1 KB) against the page server, warm, many interleaved rounds, next to the same page fetched
   by a bare `httpx.Client.get` + `orjson.loads`;
-- cold: in a fresh process that has imported runs_pandas, the first such query minus the
-  median of the next three;
+- cold: in a fresh process that has imported runs_pandas, the first `Session(...)` + such
+  query minus the median of the next three (each with a new session too);
 - import: in a fresh process, `import runs_pandas` after `import pandas` (both timed), and
   which heavy modules it loads.
 """
@@ -69,10 +69,10 @@ COLD = """
 import json, statistics, sys, time
 import runs_pandas as rp
 info = json.loads(sys.argv[1])
-session = rp.Session(endpoints=info["endpoints"], secrets=info["tokens"])
 seconds = []
 for _ in range(4):
     started = time.perf_counter()
+    session = rp.Session(endpoints=info["endpoints"], secrets=info["tokens"])
     rp.query({sql!r}, {params!r}, session=session)
     seconds.append(time.perf_counter() - started)
 print(json.dumps({{"first": seconds[0], "warm": statistics.median(seconds[1:]),

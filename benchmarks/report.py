@@ -50,8 +50,8 @@ METHOD = """## What is measured
   count plus, for object columns, every list and dict a cell holds (each object once).
 - **Fixed cost**: `SELECT *` of the official example registry (1 run, one page), warm,
   against the same page by `httpx.get` + `orjson.loads`.
-- **Cold**: a fresh `python -c` imports runs_pandas, then runs that query four times; the
-  first minus the median of the other three.
+- **Cold**: a fresh `python -c` imports runs_pandas, then four times makes a `Session` and
+  runs that query; the first minus the median of the other three.
 - **Import**: a fresh `python -c`: `import pandas`, then `import runs_pandas`, each timed.
 """
 
