@@ -91,6 +91,25 @@ print(json.dumps({{"pandas": middle - started, "runs_pandas": done - middle,
 """
 
 
+def first_query_imports(code: str, info: dict[str, Any], top: int = 8) -> list[tuple[str, float]]:
+    """The packages the first query imports, by cumulative import time (`-X importtime`)."""
+    import subprocess
+
+    from harness import child_env
+
+    marker = "import runs_pandas as rp"
+    code = code.replace(marker, marker + "\nimport sys; print('--first--', file=sys.stderr)")
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code, json.dumps(info)],
+                         capture_output=True, text=True, env=child_env(), timeout=600).stderr
+    costs: dict[str, float] = {}
+    for line in err.split("--first--", 1)[-1].splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[0].startswith("import time:") and parts[1].strip().isdigit():
+            name = parts[2].strip().split(".")[0]  # each module's own time, summed by package
+            costs[name] = costs.get(name, 0.0) + int(parts[0].split(":")[1]) / 1000
+    return sorted(costs.items(), key=lambda kv: -kv[1])[:top]
+
+
 def bench_cold_and_import(report: Report, server: PageServer, rounds: int) -> None:
     log(f"cold start and import: {rounds} fresh processes each")
     cold_code = COLD.format(sql=SQL, params=_params(_example(server.info)), heavy=HEAVY)
@@ -113,5 +132,7 @@ def bench_cold_and_import(report: Report, server: PageServer, rounds: int) -> No
         f"`import pandas` itself {statistics.median(pandas_ms):.0f} ms; spread {min(ours_ms):.0f}-{max(ours_ms):.0f} ms over {rounds} processes",
     ))
     report.facts.append(f"after `import runs_pandas`, loaded: {', '.join(imports[0]['modules'])}")
+    report.facts.append("what the first query imports (`python -X importtime`, ms of the modules' own time by package, one process): "
+                        + ", ".join(f"{name} {ms:.0f}" for name, ms in first_query_imports(cold_code, server.info)))
     report.facts.append(f"after the first query, loaded: {', '.join(cold[0]['modules'])}")
 

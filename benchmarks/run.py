@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose among {', '.join(SECTIONS)}")
     quick = args.quick
-    rounds = args.rounds or (2 if quick else 5)
+    rounds = args.rounds or (2 if quick else 3)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([10_000, 100_000] if quick else [10_000, 100_000, 1_000_000])
     if quick:
         only.discard("azure-sdk")
