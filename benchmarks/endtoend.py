@@ -131,6 +131,8 @@ def per_row_targets(report: Report) -> None:
         if row.name == "ours: SELECT *":
             rows = int(row.bench.split()[1].rstrip("k")) * 1000
             costs[row.bench.split()[0]] = row.median / rows * 1e6
+    if not costs:
+        return
     lines = ["| provider | ours µs per row | x ACR |", "|---|---:|---:|"]
     for key, cost in costs.items():
         lines.append(f"| {key} | {cost:.1f} | {cost / costs['acr']:.2f} |" if "acr" in costs else f"| {key} | {cost:.1f} | |")

@@ -45,8 +45,9 @@ METHOD = """## What is measured
 - **Per row**: ours' `SELECT *` median over the rows.
 - **Scale**: ACR runs over virtual registries of 20 pages (2,000 runs) each: 10k over 5,
   100k over 50, 1M over 500 scopes. Each fetch runs in a fresh process; ours is
-  `df.runs.fetch` (default: 32 requests in flight), bare is the fair bare fetch with 32
-  threads. Peak RSS is the child's `ru_maxrss`; the frame's real size is pandas' deep memory
+  `df.runs.fetch` (default: 32 requests in flight; `max_requests` raised from 2,000, which
+  stops a 1M fetch), bare is the fair bare fetch with 32
+  threads. Peak RSS is the child's high-water mark (`VmHWM`); the frame's real size is pandas' deep memory
   count plus, for object columns, every list and dict a cell holds (each object once).
 - **Fixed cost**: `SELECT *` of the official example registry (1 run, one page), warm,
   against the same page by `httpx.get` + `orjson.loads`.

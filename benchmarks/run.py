@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """runs_pandas benchmarks against the fastest reasonable hand-written code, side by side.
 
-    python benchmarks/run.py --quick     # about 2 minutes: fewer rounds, no 1M, no Azure SDK
+    python benchmarks/run.py --quick     # about 2 minutes (quiet machine): 1 round, no 1M, no Azure SDK
     python benchmarks/run.py             # the full run (1M runs, more rounds)
     python benchmarks/run.py --write     # also rewrite docs/performance.md
     python benchmarks/run.py --only acr,fixed --rounds 5
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose among {', '.join(SECTIONS)}")
     quick = args.quick
-    rounds = args.rounds or (2 if quick else 3)
+    rounds = args.rounds or (1 if quick else 3)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([10_000, 100_000] if quick else [10_000, 100_000, 1_000_000])
     if quick:
         only.discard("azure-sdk")
