@@ -41,6 +41,7 @@ class Credentials:
         self._specs = list(connections)  # bindings from Session(connections=...) and the file
         self._endpoint = endpoint
         self._found: dict[str, list[Connection]] = {}
+        self._wire: dict[str, str | None] = {}  # the header that names a request's scope, per provider
         self._known: set[str] = set()  # every secret handed out, to scrub from error text
         self._lock = threading.RLock()
         self.shared: dict[str, Any] = {}  # objects a source keeps for the session (default credentials)
@@ -85,9 +86,11 @@ class Credentials:
         rule = provider.auth.scope
         key = None
         if rule is not None and url is not None:
-            wire = next((p.wire or p.name for r in provider.resources for m in r.methods for p in m.params
-                         if p.name == rule.param and p.location == "header"), None)
-            key = request_key(rule, url, args or {}, headers, wire)
+            if provider.name not in self._wire:
+                self._wire[provider.name] = next(
+                    (p.wire or p.name for r in provider.resources for m in r.methods for p in m.params
+                     if p.name == rule.param and p.location == "header"), None)
+            key = request_key(rule, url, args or {}, headers, self._wire[provider.name])
         return choose(provider, mine, key)
 
     def default_scope(self, provider: Provider) -> str | None:

@@ -8,8 +8,10 @@ the catalog's `auth.scope`; a credential never goes to a scope it was not bound 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import httpx
 
@@ -35,6 +37,7 @@ class Connection:
     serves: tuple[str, ...] = ()
     priority: int = 1  # 0 for connections the user gave: they win over discovered ones
     anywhere: bool = False  # a secret given for the whole provider (secrets=, the sandbox)
+    default: bool = False  # its scope is where a query that pins none goes (the configured host)
 
     def row(self, kind: str) -> dict[str, str]:
         """This connection for SHOW CONNECTIONS: never a secret."""
@@ -55,6 +58,7 @@ def normal_scope(rule: AuthScope | None, value: str) -> str:
     return value.strip()
 
 
+@lru_cache(maxsize=1024)
 def origin_text(url: str) -> str:
     """`https://host[:port]` of a URL or bare host, lower-cased, as connections are keyed."""
     text = url.strip()
@@ -105,12 +109,15 @@ def choose(provider: Provider, connections: Sequence[Connection], key: str | Non
 
 
 def default_scope(provider: Provider, connections: Sequence[Connection]) -> str | None:
-    """The scope a query goes to when it does not pin the scope param: the preferred
-    connection's, when it has one (the configured workspace host, the key's team)."""
+    """The scope a query goes to when it does not pin the scope param: the provider's own
+    default (the SDK's configured host, AIRPLANE_TEAM_ID's team), else the first bound one."""
     rule = provider.auth.scope
     if rule is None or rule.by == "served":
         return None
-    mine = sorted((c for c in connections if c.provider == provider.name and c.scope), key=lambda c: c.priority)
+    if rule.setting and os.environ.get(rule.setting, "").strip():
+        return normal_scope(rule, os.environ[rule.setting])
+    mine = [c for c in connections if c.provider == provider.name and c.scope]
+    mine.sort(key=lambda c: (not c.default, c.priority))
     return mine[0].scope if mine else None
 
 

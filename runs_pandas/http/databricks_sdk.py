@@ -115,7 +115,8 @@ def find(credentials: Credentials, provider: Provider, source: CredentialSource)
         method = _method({**profiles[chosen], **{k: v for k, v in env.items() if v}})
     if default_host:
         host = origin_text(default_host)
-        found.append(Connection(provider.name, host, where, method, _lazy(host, where, {}, env_too=True)))
+        found.append(Connection(provider.name, host, where, method, _lazy(host, where, {}, env_too=True),
+                                default=True))
     for name, values in profiles.items():
         if not values.get("host") or any(c.scope == origin_text(values["host"]) for c in found):
             continue  # the first profile for a host serves it

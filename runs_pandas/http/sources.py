@@ -45,7 +45,7 @@ def _find_env(credentials: Credentials, provider: Provider, source: CredentialSo
     if rule is not None and rule.by == "value" and rule.setting and os.environ.get(rule.setting):
         scope = os.environ[rule.setting].strip()
         where += f" ({rule.name} from {rule.setting})"
-    return [Connection(provider.name, scope, where, "token", static_headers(provider, secret))]
+    return [Connection(provider.name, scope, where, "token", static_headers(provider, secret), default=True)]
 
 
 def _sources() -> dict[str, Source]:

@@ -152,3 +152,23 @@ def test_the_sandbox_needs_no_credentials_and_no_deployment_name(isolated: Path)
         frame = rp.query("SELECT count(*) AS n FROM databricks_workspace.cleanrooms.task_runs "
                          "WHERE clean_room_name = 'retail_insights'", session=s)
     assert int(frame["n"].iloc[0]) > 0
+
+
+def test_a_u2m_login_through_the_databricks_cli_profile(
+    isolated: Path, workspaces: tuple[FakeWorkspace, FakeWorkspace], tls: tuple[Path, Path, Path]
+) -> None:
+    """`auth_type = databricks-cli`: the SDK runs `databricks auth token --host ...` (the CLI
+    reads its U2M login cache); a fake CLI on PATH stands in for it."""
+    a, b = workspaces
+    b.pats.add("u2m-token-from-cli")
+    (isolated / "bin").mkdir()
+    cli = isolated / "bin" / "databricks"
+    cli.write_text('#!/bin/sh\necho "$@" >> "$HOME/cli-calls"\n'
+                   'echo \'{"access_token": "u2m-token-from-cli", "token_type": "Bearer", '
+                   '"expiry": "2099-01-01T00:00:00"}\'\n')
+    cli.chmod(0o755)
+    (isolated / ".databrickscfg").write_text(f"[ws-b]\nhost = {b.url}\nauth_type = databricks-cli\n")
+    frame = rp.query(RUNS + " AND deployment_name = :b", params={"b": b.host}, session=session(tls))
+    assert list(frame["notebook_name"]) == ["b-nb"]
+    assert b.seen == ["Bearer u2m-token-from-cli"] and a.seen == []
+    assert f"--host {b.url}" in (isolated / "cli-calls").read_text()

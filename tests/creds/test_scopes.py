@@ -163,3 +163,10 @@ def test_show_connections_lists_scopes_and_sources_never_a_secret(
     text = shown.to_string()
     for secret in (KEY_A, KEY_B, "dapi-default-secret", "arm-token-secret-555"):
         assert secret not in text
+
+
+def test_a_query_without_a_team_goes_to_airplane_team_id(teams: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRPLANE_TEAM_ID", "team_b")  # its key is the file's team_b key
+    seen: list[httpx.Request] = []
+    assert list(rp.query(AIR, session=airplane(seen))["id"]) == ["run_team_b"]
+    assert seen[0].headers["X-Airplane-API-Key"] == KEY_B
