@@ -16,7 +16,7 @@ class CredentialSource(_Model):
     """Where a provider's secret comes from, tried in order (a named source piece)."""
 
     type: Literal["env", "azure_identity", "databricks_sdk"]
-    env: str | None = None  # for type env
+    env: str | None = None  # for type env; for a library's source, the variable of its plain token
     scope: str | None = None  # for azure_identity: the token scope when no endpoint says another
 
 

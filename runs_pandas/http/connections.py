@@ -89,7 +89,7 @@ def choose(provider: Provider, connections: Sequence[Connection], key: str | Non
     anywhere = [c for c in mine if c.anywhere]
     if rule.by == "served":
         if key is not None:
-            serving = [c for c in mine if key in c.serves]
+            serving = [c for c in mine if key.lower() in {v.lower() for v in c.serves}]  # ids in any case
             if serving:
                 return serving[0]
         default = [c for c in mine if not c.serves]
@@ -100,9 +100,9 @@ def choose(provider: Provider, connections: Sequence[Connection], key: str | Non
         if anywhere or mine and not rule.required:
             return (anywhere or mine)[0]
         raise AuthError(_unbound(provider, rule, key, mine))
-    exact = [c for c in mine if c.scope is not None and normal_scope(rule, c.scope) == key]
+    serving = [c for c in mine if c.anywhere or c.scope is not None and normal_scope(rule, c.scope) == key]
     loose = [c for c in mine if c.scope is None] if rule.by == "value" else []
-    found = exact or anywhere or loose
+    found = serving or loose  # `mine` is in preference order: a given secret before a discovered one
     if found:
         return found[0]
     raise AuthError(_unbound(provider, rule, key, mine))

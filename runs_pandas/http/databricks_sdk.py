@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ FIX = (
 )
 # what says where a request goes or whose it is: a profile chosen for its host reads these
 # from its own lines only, never from DATABRICKS_* variables meant for the default workspace
+_AUTH_KEYS = ("token", "client_id", "azure_client_secret", "auth_type", "username")
 _WHO = ("host", "profile", "auth_type", "account_id", "workspace_id", "discovery_url", "token_audience")
 
 
@@ -113,9 +115,16 @@ def find(credentials: Credentials, provider: Provider, source: CredentialSource)
         default_host = profiles[chosen]["host"]
         where = f"profile {chosen} in {path} (databricks-sdk)"
         method = _method({**profiles[chosen], **{k: v for k, v in env.items() if v}})
+    options: dict[str, str] = {}
+    endpoint = credentials.endpoint_of(provider)
+    if not default_host and endpoint and any(env.get(k) for k in _AUTH_KEYS):
+        # RUNS_PANDAS_DATABRICKS_ENDPOINT replaces the host: the variables' credential serves it
+        default_host = options["host"] = endpoint
+        where = f"the DATABRICKS_* environment variables (databricks-sdk), for {provider.endpoint_env}"
+        method = _method(env)
     if default_host:
         host = origin_text(default_host)
-        found.append(Connection(provider.name, host, where, method, _lazy(host, where, {}, env_too=True),
+        found.append(Connection(provider.name, host, where, method, _lazy(host, where, options, env_too=True),
                                 default=True))
     for name, values in profiles.items():
         if not values.get("host") or any(c.scope == origin_text(values["host"]) for c in found):
@@ -184,10 +193,28 @@ def _make(host: str, where: str, options: Mapping[str, Any], env_too: bool) -> A
                     if value:
                         setattr(self, attr.name, value)
 
+    _quiet_metadata()
     try:
         return (Config if env_too else ProfileConfig)(**options)
     except Exception as exc:  # noqa: BLE001  ValueError mostly; a network error while discovering
         raise _failure(host, where, exc) from None
+
+
+class _NoMetadataWarning(logging.Filter):
+    """The SDK's best-effort host metadata probe warns when a host has none (proxies, the
+    sandbox); it then uses the configuration as given, so the warning says nothing useful."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to automatically resolve config from host metadata")
+
+
+_filter = _NoMetadataWarning()
+
+
+def _quiet_metadata() -> None:
+    logger = logging.getLogger("databricks.sdk")  # config.py logs as the package
+    if _filter not in logger.filters:
+        logger.addFilter(_filter)
 
 
 def _failure(host: str, where: str, exc: BaseException) -> AuthError:

@@ -81,10 +81,12 @@ def build_request(
         elif param.default is not None:
             values[param.name] = param.default
     rule = provider.auth.scope
-    if rule is not None and rule.by != "served" and rule.param not in values and scope_default is not None:
+    scope_param = method.param(rule.param) if rule is not None and rule.by != "served" else None
+    if scope_param is not None and scope_param.name not in values and scope_default is not None \
+            and not (endpoint and scope_param.location == "host"):  # an endpoint replaces the host
         default = scope_default()
-        if default is not None and method.param(rule.param) is not None:
-            values[rule.param] = check_value(resource, method, method.param(rule.param), default)  # type: ignore[arg-type]
+        if default is not None:
+            values[scope_param.name] = check_value(resource, method, scope_param, default)
     if endpoint and any(name not in values for name in template_holes(provider.base_url)):
         base = provider.base_url  # replaced below: no host param is needed
     else:

@@ -3,6 +3,7 @@ its tokens; runs_pandas sends each workspace's credential to that workspace only
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import runs_pandas as rp
+from runs_pandas.sandbox import Sandbox
 from tests.creds.conftest import trusting
 from tests.creds.workspace import FakeWorkspace
 
@@ -172,3 +174,18 @@ def test_a_u2m_login_through_the_databricks_cli_profile(
     assert list(frame["notebook_name"]) == ["b-nb"]
     assert b.seen == ["Bearer u2m-token-from-cli"] and a.seen == []
     assert f"--host {b.url}" in (isolated / "cli-calls").read_text()
+
+
+def test_the_sandbox_through_environment_variables_and_the_sdk(
+    isolated: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/sandbox.md's variables: the endpoint replaces the host, and databricks-sdk's PAT serves it."""
+    monkeypatch.setenv("RUNS_PANDAS_DATABRICKS_ENDPOINT", sandbox.endpoints["databricks_workspace"])
+    monkeypatch.setenv("DATABRICKS_TOKEN", sandbox.tokens["databricks_workspace"])
+    with caplog.at_level(logging.WARNING), rp.Session(settings=rp.Settings(progress=False)) as s:
+        frame = rp.query("SELECT count(*) AS n FROM databricks_workspace.cleanrooms.task_runs "
+                         "WHERE clean_room_name = 'retail_insights'", session=s)
+        shown = rp.query("SHOW CONNECTIONS IN databricks_workspace", session=s)
+    assert int(frame["n"].iloc[0]) > 0
+    assert list(shown["method"]) == ["pat"] and "RUNS_PANDAS_DATABRICKS_ENDPOINT" in shown["source"].iloc[0]
+    assert not [r for r in caplog.records if r.name.startswith("databricks")]
