@@ -122,7 +122,13 @@ def find(credentials: Credentials, provider: Provider, source: CredentialSource)
         default_host = options["host"] = endpoint
         where = f"the DATABRICKS_* environment variables (databricks-sdk), for {provider.endpoint_env}"
         method = _method(env)
-    if default_host:
+    own = credentials.token_credential(provider)  # Session(credentials={...: Config(...)})
+    if own is not None:
+        host = origin_text(str(own.host))
+        found.append(Connection(provider.name, host, "the Config given to the Session",
+                                str(getattr(own, "auth_type", None) or "Config"),
+                                _lazy(host, "the Config given to the Session", {}, config=own), priority=0, default=True))
+    if default_host and not (own is not None and origin_text(default_host) == found[0].scope):
         host = origin_text(default_host)
         found.append(Connection(provider.name, host, where, method, _lazy(host, where, options, env_too=True),
                                 default=True))

@@ -189,3 +189,16 @@ def test_the_sandbox_through_environment_variables_and_the_sdk(
     assert int(frame["n"].iloc[0]) > 0
     assert list(shown["method"]) == ["pat"] and "RUNS_PANDAS_DATABRICKS_ENDPOINT" in shown["source"].iloc[0]
     assert not [r for r in caplog.records if r.name.startswith("databricks")]
+
+
+def test_a_config_given_to_the_session(
+    isolated: Path, workspaces: tuple[FakeWorkspace, FakeWorkspace], tls: tuple[Path, Path, Path]
+) -> None:
+    from databricks.sdk.core import Config
+
+    a, b = workspaces
+    config = Config(host=b.url, client_id="sp-b", client_secret=SECRET_B)
+    s = rp.Session(client=trusting(tls[0]), credentials={"databricks_workspace": config},
+                   settings=rp.Settings(progress=False))
+    assert list(rp.query(RUNS, session=s)["notebook_name"]) == ["b-nb"]
+    assert b.seen == ["Bearer b-token-1"] and a.seen == []
