@@ -279,12 +279,42 @@ def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
     """
     with paused_gc():
         table = flatten(table)
-        columns: dict[str, Any] = {}
-        for name, column in zip(table.column_names, table.columns):
-            columns[name] = _to_series(column, arrow_dtypes)
-        frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
-        frame.columns = pd.Index(table.column_names, dtype=object)
+        names = table.column_names
+        keys = [f"c{i}" for i in range(len(names))]  # names may repeat or be anything
+        plain = [i for i, kind in enumerate(table.schema.types) if not _python_made(kind)]
+        # one conversion for all plain columns: pyarrow builds the blocks, no Series each
+        frame = (
+            pa.table([table.column(i) for i in plain], names=[keys[i] for i in plain]).to_pandas(
+                types_mapper=_nullable, split_blocks=True
+            )
+            if plain
+            else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+        )
+        if len(plain) < len(names):
+            for i, kind in enumerate(table.schema.types):
+                if _python_made(kind):
+                    frame[keys[i]] = _to_series(table.column(i), arrow_dtypes)
+            frame = frame[keys]
+        frame.index = pd.RangeIndex(table.num_rows)
+        frame.columns = pd.Index(names, dtype=object)
     return frame
+
+
+def _python_made(kind: pa.DataType) -> bool:
+    """Columns `_to_series` makes itself: lists, maps, nulls and DuckDB's intervals."""
+    return bool(
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind)
+        or pa.types.is_null(kind) or pa.types.is_interval(kind)
+    )
+
+
+def _nullable(kind: pa.DataType) -> Any:
+    """Integers as Int64 and booleans as boolean: pandas' nullable types, so nulls stay NA."""
+    if pa.types.is_integer(kind):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(kind):
+        return pd.BooleanDtype()
+    return None
 
 
 @contextmanager
