@@ -227,7 +227,7 @@ def forget(acr: AcrStore, databricks: DatabricksApi, airplane: AirplaneApi, befo
         airplane._by_id = {run.obj["id"]: run for run in runs}
         airplane._runs = runs
     with databricks._lock:
-        for built in databricks._built.values():
-            keep = [i for i, run in enumerate(built.runs) if int(run["start_time"]) * 10_000 >= before]
-            built.runs = [built.runs[i] for i in keep]
-            built.encoded = [built.encoded[i] for i in keep]
+        for room in databricks._built.values():
+            keep = [i for i, run in enumerate(room.runs) if int(run["start_time"]) * 10_000 >= before]
+            room.runs = [room.runs[i] for i in keep]
+            room.encoded = [room.encoded[i] for i in keep]
