@@ -1,12 +1,14 @@
 """A progress bar for long fetches: pages and rows per resource, in Jupyter or a terminal.
 
-tqdm.auto picks the notebook widget or the terminal bar; `delay` keeps quick fetches
-quiet and `leave=False` makes the bar disappear when done.
+tqdm.auto picks the notebook widget or the terminal bar; `leave=False` makes the bar
+disappear when done. A fetch quicker than `delay` never shows a bar, so the bar (and tqdm,
+with the widgets it brings in a notebook) is only made once a fetch has run that long.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from runs_pandas.http import Request
@@ -22,23 +24,35 @@ class Progress:
         self.rows: dict[str, int] = {}
         self._lock = threading.Lock()
         self._bar: Any = None
+        self._started = time.monotonic()
+        self._delay = delay
+        self._options: dict[str, Any] | None = None
         if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(
-                total=None,
-                unit=" pages",
-                desc=f"fetching {total_series} series" if total_series > 1 else "fetching",
-                delay=delay,
-                leave=False,
-                dynamic_ncols=True,
+            self._options = {
+                "total": None,
+                "unit": " pages",
+                "desc": f"fetching {total_series} series" if total_series > 1 else "fetching",
+                "leave": False,
+                "dynamic_ncols": True,
                 **bar_options,
-            )
+            }
+
+    def _show(self) -> None:
+        """Make the bar, once the fetch has taken `delay` seconds (caller holds the lock)."""
+        if self._options is None or time.monotonic() - self._started < self._delay:
+            return
+        from tqdm.auto import tqdm
+
+        done = sum(self.pages.values()) - 1  # the page being counted is added by update(1)
+        self._bar = tqdm(initial=done, **self._options)
+        self._options = None
 
     def __call__(self, request: Request, rows: int) -> None:
         with self._lock:
             self.pages[request.resource] = self.pages.get(request.resource, 0) + 1
             self.rows[request.resource] = self.rows.get(request.resource, 0) + rows
+            if self._bar is None:
+                self._show()
             if self._bar is not None:
                 self._bar.set_postfix_str(
                     ", ".join(f"{_short(r)}: {n:,} rows" for r, n in self.rows.items()),

@@ -7,7 +7,9 @@ offline sandbox; otherwise each provider's base URL comes from the catalog, or f
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -23,6 +25,13 @@ if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
 
 _TRUE = ("1", "true", "yes", "on")
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs), made once per process: loading the CA
+    bundle costs tens of milliseconds, which every new session would otherwise pay."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class Settings(BaseModel):
@@ -129,6 +138,7 @@ class Session:
                     limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
                     follow_redirects=False,
                     trust_env=False,
+                    verify=_tls_context(),
                 )
             return self._client
 
