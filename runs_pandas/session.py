@@ -12,17 +12,19 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from runs_pandas.catalog import Provider
+from runs_pandas.catalog import Provider, catalog
 from runs_pandas.http import Credentials, Limits, Sender
+from runs_pandas.http.bindings import connections_path, read_connections
 
 if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
+    from runs_pandas.sql.run import Database
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -49,6 +51,13 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    arrow_dtypes: bool = Field(
+        default=False,
+        description=(
+            "list columns as pd.ArrowDtype (Arrow-backed: built several times faster, a cell "
+            "becomes Python only when read, a missing one is pd.NA) instead of Python lists of dicts"
+        ),
+    )
     interactive: bool = Field(
         default=False, description="show results as interactive tables (sort, search, pages); needs itables"
     )
@@ -73,6 +82,9 @@ class Settings(BaseModel):
     )
     poll_interval: float = Field(
         default=1.0, ge=0, description="seconds between AWAIT polls when the server gives no usable Retry-After"
+    )
+    connections_file: str = Field(
+        default="", description="path of the connections file; empty: RUNS_PANDAS_CONNECTIONS or the user config dir"
     )
 
     def limits(self) -> Limits:
@@ -99,9 +111,12 @@ class Session:
         secrets: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
         credentials: Mapping[str, Any] | None = None,
+        connections: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """`credentials`: your own credential object per provider, e.g.
-        `{"azure": azure.identity.AzureCliCredential()}` (any azure-identity TokenCredential)."""
+        `{"azure": azure.identity.AzureCliCredential()}` (any azure-identity TokenCredential).
+        `connections`: credentials bound to scopes, e.g. `{"provider": "airplane", "scope":
+        "team_abc", "secret_env": "KEY_ABC"}`; they come before the connections file's."""
         if sandbox is None:
             sandbox = os.environ.get("RUNS_PANDAS_SANDBOX", "").lower() in _TRUE
         self.settings = settings or Settings()
@@ -116,11 +131,17 @@ class Session:
             given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
             given_secrets = {**self.sandbox.tokens, **given_secrets}
         self._endpoints = given_endpoints
-        self.credentials = Credentials(given_secrets, token_credentials=credentials, endpoint=self.endpoint)
+        bound = [{**spec, "from": spec.get("from") or "Session(connections=...)"} for spec in connections or ()]
+        self.connections_file = connections_path(self.settings.connections_file)
+        if self.sandbox is None:  # the sandbox never reads a user's files
+            bound += read_connections(self.connections_file, set(catalog().providers))
+        self.credentials = Credentials(given_secrets, token_credentials=credentials, endpoint=self.endpoint,
+                                       connections=bound)
         self._client = client
         self._own_client = client is None
         self._lock = threading.Lock()
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._database: Database | None = None
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandbox is not None else "cloud"
@@ -141,6 +162,16 @@ class Session:
                     verify=_tls_context(),
                 )
             return self._client
+
+    @property
+    def database(self) -> Database:
+        """The DuckDB connection this session's queries share (opened on the first query)."""
+        from runs_pandas.sql.run import Database
+
+        with self._lock:
+            if self._database is None:
+                self._database = Database()
+            return self._database
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
@@ -171,6 +202,8 @@ class Session:
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
+        if self._database is not None:
+            self._database.close()
 
     def __enter__(self) -> Self:
         return self
