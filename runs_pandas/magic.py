@@ -28,6 +28,7 @@ from traitlets import Bool, observe
 from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
+from runs_pandas.saved import saved_queries
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.placeholders import placeholders
 
@@ -45,6 +46,7 @@ def argument(*names: str, **options: Any) -> Callable[[_F], _F]:
 
 
 PARTIAL = "_runsql_partial"
+WATCHED = "_runsql_watched"  # where --watch keeps its last result when no 'name <<' is given
 
 
 @magics_class
@@ -89,6 +91,15 @@ class RunsSql(Magics, SettingsTraits):
     @argument("--limit", type=int, metavar="N", help="rows displayed (the whole frame is kept)")
     @argument("--no-display", action="store_true", dest="no_display",
               help="run but display nothing (the result is still returned)")
+    @argument("--save", metavar="NAME", help="keep this SELECT as NAME: later queries read it as a table")
+    @argument("--no-execute", action="store_true", dest="no_execute", help="with --save: save only, run nothing")
+    @argument("--with", action="append", default=[], dest="with_", metavar="NAME",
+              help="run the saved query NAME for this query (also done when FROM/JOIN names it)")
+    @argument("--list-saved", action="store_true", dest="list_saved", help="list the saved queries")
+    @argument("--watch", metavar="INTERVAL",
+              help="rerun every INTERVAL (30s, 2m) updating one display, until no run is active")
+    @argument("--watch-max", type=int, dest="watch_max", metavar="N", help="with --watch: stop after N runs")
+    @argument("--timeline", action="store_true", help="also draw the runs' timeline (with --watch: updated)")
     @needs_local_scope
     @line_cell_magic
     def runsql(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
@@ -100,6 +111,8 @@ class RunsSql(Magics, SettingsTraits):
         if options.help:
             print(cast(Any, RunsSql.runsql).parser.format_help())
             return None
+        if options.list_saved:
+            return saved_queries().listing()
         if not sql.strip():
             raise UsageError("%runsql needs a SQL statement, e.g. %runsql SHOW PROVIDERS")
         namespace = {**shell.user_ns, **(local_ns or {})}
@@ -108,6 +121,13 @@ class RunsSql(Magics, SettingsTraits):
             from runs_pandas.widgets import sql_form
 
             return sql_form(sql, session=session, result=options.name or "result", namespace=shell.user_ns)
+        if options.save:
+            try:
+                saved_queries().save(options.save, sql)
+            except RunsError as exc:
+                raise UsageError(render.error_message(exc)) from None
+            if options.no_execute:
+                return None
         missing = [name for name in placeholders(sql) if name not in namespace]
         if missing:
             raise UsageError(
@@ -120,9 +140,29 @@ class RunsSql(Magics, SettingsTraits):
         if options.explain:
             sql = f"EXPLAIN {sql}"
 
-        try:
+        source = getattr(options, "source", None) or "live"
+
+        def run(text: str, values: dict[str, Any], tables: dict[str, Any]) -> pd.DataFrame:
+            if source == "live":
+                return query(text, values, session, dry_run=options.dry_run, frames=tables)
+            from runs_pandas.store.source import query as stored
+
+            return stored(text, values, session, source=source, local=tables)
+
+        def once() -> pd.DataFrame:
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
-            frame = query(sql, params, session, dry_run=options.dry_run, frames=frames)
+            saved = saved_queries().frames(sql, run, namespace, with_=options.with_, frames=frames)
+            return run(sql, params, {**frames, **saved})
+
+        try:
+            if options.watch:
+                from runs_pandas.watch import watch
+
+                frame = watch(once, session, options.watch, options.watch_max,
+                              timeline=options.timeline, limit=options.limit)
+                shell.user_ns[options.name or WATCHED] = frame
+                return None
+            frame = once()
         except IncompleteFetchError as exc:
             keep = options.name or PARTIAL
             shell.user_ns[keep] = exc.frame
@@ -131,13 +171,20 @@ class RunsSql(Magics, SettingsTraits):
             raise UsageError(render.error_message(exc)) from None
         if options.limit is not None:
             frame.attrs.setdefault("runs_pandas", {})["display_limit"] = options.limit
+        if options.timeline and not options.no_display:
+            from runs_pandas.watch import show_timeline
+
+            show_timeline(frame)
         if options.name:
             shell.user_ns[options.name] = frame
             return None
         return None if options.no_display else frame
 
 
-_OPTIONS = "--sandbox, --dry-run, --explain, --form, --limit N, --no-display, --help"
+_OPTIONS = (
+    "--sandbox, --dry-run, --explain, --form, --limit N, --no-display, --save NAME, --no-execute, "
+    "--with NAME, --list-saved, --watch INTERVAL, --watch-max N, --timeline, --help"
+)
 
 
 def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
@@ -157,6 +204,10 @@ def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
         raise UsageError(f"unknown option {unknown[0]}{hint}; options are {_OPTIONS}")
     if options.limit is not None and options.limit < 1:
         raise UsageError("--limit takes a number of rows, e.g. --limit 20")
+    if options.watch_max is not None and options.watch_max < 1:
+        raise UsageError("--watch-max takes a number of runs, e.g. --watch-max 10")
+    if options.no_execute and not options.save:
+        raise UsageError("--no-execute goes with --save NAME (save the query without running it)")
     words: list[str] = options.name
     options.name = None
     if cell is not None:
@@ -171,7 +222,8 @@ def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
     return options, line[len(text):]
 
 
-_LEADING_OPTIONS = re.compile(r"\s*(?:(?:--limit\s+\S+|--?\S+)\s*)*")
+_VALUED = "limit|save|with|watch|watch-max|source"  # options that take a value
+_LEADING_OPTIONS = re.compile(rf"\s*(?:(?:--(?:{_VALUED})\s+\S+|--?\S+)\s*)*")
 
 
 def _option_prefix(line: str) -> str:
@@ -194,7 +246,10 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     default_html = html_formatter.lookup_by_type(pd.DataFrame) if pd.DataFrame in html_formatter.type_printers else None
 
     def as_html(frame: pd.DataFrame) -> str | None:
-        rendered = render.frame_html(frame)
+        from runs_pandas import interactive
+
+        rendered = interactive.frame_html(frame) if interactive.wanted() else None
+        rendered = rendered or render.frame_html(frame)
         if rendered is not None:
             return rendered
         return str(default_html(frame)) if default_html else frame._repr_html_()

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    interactive: bool = Field(
+        default=False, description="show results as interactive tables (sort, search, pages); needs itables"
+    )
     store: str = Field(
         default="", description="path of the run store file; empty: RUNS_PANDAS_STORE or the user data dir"
     )

@@ -76,9 +76,10 @@ def test_notebook_frames_are_tables_and_their_columns_complete(ip: InteractiveSh
 
 
 def test_magic_options_on_the_magic_line(ip: InteractiveShell) -> None:
-    assert complete(ip, "%%runsql --sa") == ["--sandbox"]
+    assert complete(ip, "%%runsql --sa") == ["--sandbox", "--save"]
     assert "--dry-run" in complete(ip, "%%runsql --")
-    assert complete(ip, "%runsql --li") == ["--limit"]
+    assert complete(ip, "%runsql --lim") == ["--limit"]
+    assert complete(ip, "%%runsql --watch-") == ["--watch-max"]
     assert complete(ip, "df = %runsql SELECT * FROM airp") == ["airplane."]
 
 
