@@ -51,8 +51,9 @@ def check_statement(text: str, first: str) -> None:
         raise QueryError(
             f"{what} is not supported: every query fetches and runs on its own, and nothing it "
             f"creates is kept for the next one. Nothing was sent. Instead: a CTE "
-            f"(WITH v AS (SELECT ...) SELECT ... FROM v), or keep a result in a DataFrame "
-            f"(%%runsql v << in the notebook, frames={{'v': df}} in Python) and name it in a later query"
+            f"(WITH v AS (SELECT ...) SELECT ... FROM v); a saved query (%%runsql --save v, then "
+            f"FROM v: fetched again on use); or keep a result in a DataFrame (%%runsql v <<, "
+            f"frames={{'v': df}} in Python) and name it in a later query"
         )
 
 
