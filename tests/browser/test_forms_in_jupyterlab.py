@@ -220,8 +220,11 @@ def wait_for_connected_kernel(page: Page, lab: Lab) -> None:
     deadline = time.monotonic() + WAIT_MS / 1000
     kernels: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as answer:
-            kernels = json.load(answer)
+        try:
+            with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as answer:
+                kernels = json.load(answer)
+        except urllib.error.HTTPError:  # jupyter_server answers 500 while a kernel is still starting
+            kernels = []
         if any(k.get("execution_state") == "idle" and int(k.get("connections") or 0) > 0 for k in kernels):
             return
         page.wait_for_timeout(250)
