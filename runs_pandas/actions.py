@@ -319,7 +319,8 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
     looks_like_run = action.method.rows == "$" and _looks_like_run(action, rows)
     fields = action.resource.fields if not operation and (action.method.lift or looks_like_run) else []
     scope = {k: v * len(rows) for k, v in scope.items()}
-    return frames.to_frame(frames.to_table(rows, fields, scope, lift=action.method.lift))
+    leading = action.resource.leading if fields else ()
+    return frames.to_frame(frames.to_table(rows, fields, scope, lift=action.method.lift, leading=leading))
 
 
 def _looks_like_run(action: Action, rows: list[dict[str, Any]]) -> bool:

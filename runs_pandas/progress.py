@@ -166,17 +166,28 @@ def expected_pages(paginator: Any, args: dict[str, Any], max_rows: int | None) -
 
 
 class DisplayView:
-    """One notebook display (text and HTML) updated in place, emptied at the end."""
+    """One notebook display (text and HTML) updated in place, emptied at the end.
+
+    Fetches of one cell (a `--watch` refresh after another) reuse the same display, so
+    progress never stacks outputs.
+    """
+
+    _cell: tuple[object, Any] | None = None  # (the cell's execution count, its display)
 
     def __init__(self) -> None:
         self._handle: Any = None
 
     def show(self, text: str, markup: str) -> None:
+        from IPython import get_ipython
         from IPython.display import display
 
         bundle = {"text/plain": text, "text/html": markup}
+        cell = getattr(get_ipython(), "execution_count", None)
+        if self._handle is None and DisplayView._cell is not None and DisplayView._cell[0] == cell:
+            self._handle = DisplayView._cell[1]
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
+            DisplayView._cell = (cell, self._handle)
         else:
             self._handle.update(bundle, raw=True)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 import runs_pandas as rp
 from runs_pandas.catalog import catalog
 from runs_pandas.http import Request
@@ -103,3 +105,30 @@ def test_progress_view_is_scoped_to_the_block() -> None:
     inside(_request("airplane.runs.runs"), 1)
     assert view.shown
     assert outside._view is None
+
+
+def test_in_a_kernel_one_cell_keeps_one_progress_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A display updated in place (no widget); fetches of one cell reuse it (--watch)."""
+    import IPython.display
+
+    from runs_pandas.progress import DisplayView
+
+    shown: list[tuple[str, dict[str, str]]] = []
+
+    class Handle:
+        def update(self, bundle: dict[str, str], raw: bool) -> None:
+            shown.append(("update", bundle))
+
+    def display(bundle: dict[str, str], raw: bool, display_id: bool) -> Handle:
+        shown.append(("display", bundle))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(DisplayView, "_cell", None)
+    for _ in range(2):  # two fetches of the same cell
+        progress = Progress(True, 1, delay=0.0, view=DisplayView())
+        progress(_request("airplane.runs.runs"), 5)
+        progress.close()
+    assert [kind for kind, _ in shown] == ["display", "update", "update", "update"]
+    assert "application/vnd.jupyter.widget-view+json" not in shown[0][1]
+    assert shown[-1][1] == {"text/plain": "", "text/html": ""}  # gone when done

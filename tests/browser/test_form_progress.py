@@ -14,26 +14,22 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import pytest
 from test_forms_in_jupyterlab import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NOTEBOOK,
-    WAIT_MS,
     Lab,
+    chromium_page,
     lab,
     sandbox_task_id,
     wait_for_connected_kernel,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Route
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 __all__ = ["lab"]  # the fixture, reused
@@ -55,42 +51,10 @@ def slow_down(notebook: Path) -> None:
 
 def test_form_progress_leaves_no_missing_widget(lab: Lab, tmp_path: Path) -> None:
     from playwright import sync_api
-    sync_api.expect.set_options(timeout=WAIT_MS)
     slow_down(lab.root / NOTEBOOK)
     task_id = sandbox_task_id()
-    ARTIFACTS.mkdir(exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
-
-    def only_loopback(route: Route) -> None:
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost"):
-            lab.blocked.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=False,  # --headless=new is in the args
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-            timeout=WAIT_MS,
-        )
-        try:
-            context.set_default_timeout(WAIT_MS)
-            context.route("**/*", only_loopback)
-            page = context.pages[0] if context.pages else context.new_page()
-            try:
-                drive(page, lab, task_id, sync_api.expect)
-            finally:
-                try:
-                    page.screenshot(path=str(SCREENSHOT), timeout=15_000)
-                except Exception as exc:  # noqa: BLE001 - the screenshot must not hide the failure
-                    print(f"no screenshot: {exc}", file=sys.stderr)
-        finally:
-            context.close()
+    with chromium_page(lab, tmp_path, SCREENSHOT) as page:
+        drive(page, lab, task_id, sync_api.expect)
     assert not lab.blocked, f"the page tried to leave loopback: {lab.blocked}"
 
 
