@@ -67,7 +67,7 @@ def query(
     *,
     dry_run: bool = False,
     frames: dict[str, pd.DataFrame] | None = None,
-    source: str = "live",
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Run a SELECT, EXEC, SHOW or DESCRIBE statement; the result is a pandas DataFrame.
 
@@ -75,15 +75,12 @@ def query(
     makes `JOIN owners ON ...` read `df`. Resource ids always have three parts, so a frame
     never hides a resource; a CTE of the same name wins over a frame.
     `source`: "live" (fetch now), "store" (the local run store, no request) or "sync"
-    (sync the store, then answer from it).
+    (sync the store, then answer from it); None: the session's `source` setting, which
+    SELECTs follow (other statements run live).
     """
-    if source != "live":  # the store sits above the engine: it fetches through it
-        from runs_pandas.store.source import query as stored
+    from runs_pandas.store.source import answer  # the store sits above the engine: it fetches through it
 
-        return stored(sql, params, session, source=source, local=frames)
-    from runs_pandas.engine import query as _query
-
-    return _query(sql, params, session, dry_run=dry_run, frames=frames)
+    return answer(sql, params, session, dry_run=dry_run, frames=frames, source=source)
 
 
 def sync(sql: str, params: dict[str, Any] | None = None, session: Session | None = None) -> pd.DataFrame:

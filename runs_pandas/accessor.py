@@ -71,6 +71,19 @@ class RunsAccessor:
                 exc.resource, exc.method, exc.missing, exc.given, hint=hint
             ) from None
 
+    def sync(
+        self, resource: str, *, session: Session | None = None, **fixed_params: Any
+    ) -> pd.DataFrame:
+        """Sync `resource` into the run store for every row of this frame of scopes, incrementally.
+
+        Scopes are read as `fetch()` reads them; the result is the sync report, one row per
+        scope (new, updated, unchanged, requests). `runs_pandas.store.sync_scopes` underneath.
+        """
+        from runs_pandas.store import sync_scopes
+
+        found, scopes = fetch_scopes(self._df, resource, fixed_params)
+        return sync_scopes(found.id, scopes, session)
+
     def exec(
         self,
         method: str,

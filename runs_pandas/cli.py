@@ -2,6 +2,8 @@
 
     runs-pandas "SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1" --sandbox
     runs-pandas "EXEC airplane.runs.runs.cancelRun @runID=:id" -p id=run123 --sandbox --dry-run
+    runs-pandas sync "SELECT * FROM airplane.runs.runs" --sandbox     # into the run store
+    runs-pandas "SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1" --source store
     runs-pandas demo
 """
 
@@ -25,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runs_pandas.demo import run_demo
 
         return run_demo(Session(sandbox=True), out=sys.stdout)
-    sql = " ".join(args.sql)
+    syncing = args.sql[0] == "sync" and len(args.sql) > 1
+    sql = " ".join(args.sql[1:] if syncing else args.sql)
     if sql.strip() == "-":
         sql = sys.stdin.read()
     params = dict(_param(p) for p in args.param)
@@ -33,10 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sql = f"EXPLAIN {sql}"
     session = Session(sandbox=True) if args.sandbox else Session()
     session.settings.progress = sys.stderr.isatty()
-    from runs_pandas.engine import query
+    from runs_pandas.store.source import answer as query
 
     try:
-        frame = query(sql, params, session, dry_run=args.dry_run)
+        if syncing:
+            from runs_pandas.store import sync
+
+            frame = sync(sql, params, session)
+        else:
+            frame = query(sql, params, session, dry_run=args.dry_run, source=args.source)
     except IncompleteFetchError as exc:
         print(f"runs-pandas: {render.error_message(exc)}", file=sys.stderr)
         print(render.table(exc.frame, args.format, args.limit))
@@ -65,8 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Query ACR Tasks, Databricks clean-room and Airplane runs with SQL.",
         epilog="'runs-pandas demo' runs a few queries over the offline sandbox.",
     )
-    parser.add_argument("sql", nargs="+", help="a SQL statement, '-' to read it from stdin, or 'demo'")
+    parser.add_argument(
+        "sql", nargs="+",
+        help="a SQL statement, '-' to read it from stdin, 'sync SELECT ...' to sync it into the run store, or 'demo'",
+    )
     parser.add_argument("--sandbox", action="store_true", help="use the offline sandbox APIs")
+    parser.add_argument(
+        "--source", choices=("live", "store", "sync"), default=None,
+        help="answer a SELECT live (default), from the run store (no request), or sync then store",
+    )
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--limit", type=int, default=None, help="rows shown in table format")
     parser.add_argument("--dry-run", action="store_true", help="show the requests, send nothing")

@@ -19,7 +19,7 @@ from runs_pandas import frames, pages
 from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
-from runs_pandas.http import Request, Series
+from runs_pandas.http import Request, Sender, Series
 from runs_pandas.progress import Progress, expected_pages
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
@@ -140,8 +140,14 @@ def fetch(
     session: Session,
     calls: Mapping[str, Sequence[Call]],
     first_requests: Mapping[str, Sequence[Request]] | None = None,
+    *,
+    sender: Sender | None = None,
 ) -> Fetched:
-    """All series of all resources, concurrently, typed per resource."""
+    """All series of all resources, concurrently, typed per resource.
+
+    A `sender` shared by fetches running at once (a sync's series) holds them all to the
+    session's concurrency and request budget; `requests` then counts this fetch's own.
+    """
     if first_requests is None:
         first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
     jobs = [
@@ -154,7 +160,8 @@ def fetch(
         len(jobs),
         expected_pages=[expected_pages(c.method.paginator, dict(r.args), _row_cap(c, r)) for c, r in jobs],
     )
-    sender = session.sender()
+    shared = sender is not None
+    sender = sender or session.sender()
     out = Fetched(series=len(jobs))
     try:
         with _quiet_gc():
@@ -180,7 +187,7 @@ def fetch(
                     continue
                 if result.error is None:
                     session.remember(_cache_key(*jobs[index]), result)
-            out.requests = sender.sent
+            out.requests = sum(n for _, n in out.series_requests) if shared else sender.sent
             for rid in calls:
                 resource = catalog().resource(rid)
                 picked = [(call, results[i]) for i, (call, _) in enumerate(jobs) if call.resource.id == rid]

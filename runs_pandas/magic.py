@@ -88,6 +88,11 @@ class RunsSql(Magics, SettingsTraits):
               help="show per request series what is pushed to the API and what DuckDB filters; send nothing")
     @argument("--form", action="store_true",
               help="show a form with a field per :placeholder instead of running")
+    @argument("--source", choices=("live", "store", "sync"), default=None,
+              help="answer a SELECT live, from the run store (no request), or sync then store; "
+                   "default: %%config RunsSql.source")
+    @argument("--sync", action="store_true",
+              help="sync what the SELECT fetches into the run store; the result is the sync report")
     @argument("--limit", type=int, metavar="N", help="rows displayed (the whole frame is kept)")
     @argument("--no-display", action="store_true", dest="no_display",
               help="run but display nothing (the result is still returned)")
@@ -135,21 +140,19 @@ class RunsSql(Magics, SettingsTraits):
                 f"define them in the notebook first"
             )
         params = {name: namespace[name] for name in placeholders(sql)}
-        from runs_pandas.engine import query
+        from runs_pandas.store.source import answer as query
 
         if options.explain:
             sql = f"EXPLAIN {sql}"
 
-        source = getattr(options, "source", None) or "live"
-
         def run(text: str, values: dict[str, Any], tables: dict[str, Any]) -> pd.DataFrame:
-            if source == "live":
-                return query(text, values, session, dry_run=options.dry_run, frames=tables)
-            from runs_pandas.store.source import query as stored
-
-            return stored(text, values, session, source=source, local=tables)
+            return query(text, values, session, dry_run=options.dry_run, frames=tables, source=options.source)
 
         def once() -> pd.DataFrame:
+            if options.sync:
+                from runs_pandas.store import sync
+
+                return sync(sql, params, session)
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
             saved = saved_queries().frames(sql, run, namespace, with_=options.with_, frames=frames)
             return run(sql, params, {**frames, **saved})
@@ -182,7 +185,7 @@ class RunsSql(Magics, SettingsTraits):
 
 
 _OPTIONS = (
-    "--sandbox, --dry-run, --explain, --form, --limit N, --no-display, --save NAME, --no-execute, "
+    "--sandbox, --dry-run, --explain, --form, --source S, --sync, --limit N, --no-display, --save NAME, --no-execute, "
     "--with NAME, --list-saved, --watch INTERVAL, --watch-max N, --timeline, --help"
 )
 

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +48,13 @@ class Settings(BaseModel):
     )
     store_lock_timeout: float = Field(
         default=10.0, ge=0, description="seconds a sync waits for another process's lock on the store"
+    )
+    sync_lag: float = Field(
+        default=900.0, ge=0,
+        description="seconds before a series' cursor (its newest stored run) that a sync looks again, for runs listed late",
+    )
+    source: Literal["live", "store", "sync"] = Field(
+        default="live", description="where a SELECT is answered: live (fetch now), store (no request), sync (sync, then store)"
     )
     max_requests: int = Field(
         default=2000, ge=1, description="requests one query may send (ARM allows a few thousand reads an hour)"

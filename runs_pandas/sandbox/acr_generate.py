@@ -104,7 +104,7 @@ class _Generator:
         counter = 36**3 + self.rng.randrange(36**3)
         runs = [self._render(counter + index, plan) for index, plan in enumerate(plans)]
         runs.reverse()
-        return RegistryRuns(runs, {run.run_id.lower(): run for run in runs})
+        return RegistryRuns(runs, {run.run_id.lower(): run for run in runs}, counter + len(plans))
 
     # -- planning -----------------------------------------------------------------------
 

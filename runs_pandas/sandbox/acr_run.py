@@ -56,6 +56,7 @@ class RegistryRuns:
 
     runs: list[AcrRun]
     by_id: dict[str, AcrRun]
+    next_number: int = 0  # the number of the next run id (runs arriving as the clock moves)
 
 
 def filter_fields(obj: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -189,6 +189,29 @@ class Sandbox:
             "databricks": [room.scope() for room in CLEAN_ROOMS],
             "airplane": [task.scope() for task in TASKS],
         }
+
+    # -- the clock ----------------------------------------------------------------------
+
+    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
+        """Move the sandbox's clock forward: runs in progress start and finish, new runs arrive.
+
+        Deterministic for a given seed, anchor and sequence of moves; returns the new time
+        (also ``now``). ``Sandbox().advance(hours=6)`` then a sync shows what changed.
+        """
+        step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if step < timedelta(0):
+            raise ValueError(f"the sandbox clock only moves forward; got {step}")
+        from .clock import advance_acr, advance_airplane, advance_databricks
+
+        with self._lock:
+            old, new = self.now, self.now + step
+            if new == old:
+                return new
+            advance_acr(self._acr, self.seed, to_ticks(old), to_ticks(new))
+            advance_databricks(self._databricks, self.seed, to_ticks(old) // 10_000, to_ticks(new) // 10_000)
+            advance_airplane(self._airplane, self.seed, to_ticks(old) // 10, to_ticks(new) // 10)
+            self.now = new
+        return new
 
     # -- behaviour knobs ----------------------------------------------------------------
 

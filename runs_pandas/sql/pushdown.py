@@ -106,6 +106,16 @@ def since_args(resource: Resource, method: Method, since: datetime) -> dict[str,
     return {}
 
 
+def ids_args(method: Method, field: str, ids: list[str]) -> dict[str, Any] | None:
+    """The args that ask `method` for exactly the runs `ids` (an `eq` filter on the id field,
+    OR-ed), or None when its API cannot filter on `field` that way (for syncing)."""
+    for spec in method.filters:
+        if spec.field == field and "eq" in spec.operators and spec.odata and method.filter_param:
+            parts = [_render(spec, "eq", value)[0] for value in ids]
+            return {method.filter_param: " or ".join(p for p in parts if p)}
+    return None
+
+
 def where_conjuncts(table: exp.Table) -> list[exp.Expression]:
     """The top-level AND parts of the WHERE clause of the SELECT reading `table`."""
     select = table.find_ancestor(exp.Select)

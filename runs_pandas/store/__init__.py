@@ -3,14 +3,21 @@
 >>> runs_pandas.sync("SELECT * FROM airplane.runs.runs")
 >>> runs_pandas.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1", source="store")
 >>> runs_pandas.store.info(); runs_pandas.store.export_parquet("runs/")
+
+For callers that fetch elsewhere (Spark executors): `sync_scopes(resource, scopes)` syncs
+scopes from their cursors; `fetch_increment(call, cursor, session)` is the store-free step.
 """
 
 from __future__ import annotations
 
 from runs_pandas.store.db import SCHEMA_VERSION, StoreError, store_path
 from runs_pandas.store.export import export_parquet, partition_path
+from runs_pandas.store.increment import Cursor, Delta, Increment, fetch_increment, plan_increment
 from runs_pandas.store.info import info, prune
 from runs_pandas.store.source import SOURCES
-from runs_pandas.store.sync import sync
+from runs_pandas.store.sync import sync, sync_scopes
 
-__all__ = ["SCHEMA_VERSION", "SOURCES", "StoreError", "export_parquet", "info", "partition_path", "prune", "store_path", "sync"]
+__all__ = [
+    "SCHEMA_VERSION", "SOURCES", "Cursor", "Delta", "Increment", "StoreError", "export_parquet", "fetch_increment",
+    "info", "partition_path", "plan_increment", "prune", "store_path", "sync", "sync_scopes",
+]

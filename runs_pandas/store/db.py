@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
     from runs_pandas.session import Session
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a cursor per request series (1 had none; migrated on write)
 META = "_runs_pandas_meta"
 SYNCS = "_runs_pandas_syncs"
+CURSORS = "_runs_pandas_cursors"
 FIRST_SEEN = "_first_seen"
 LAST_SEEN = "_last_seen"
 BOOKKEEPING = (FIRST_SEEN, LAST_SEEN)
@@ -97,16 +98,38 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -
             f"CREATE TABLE {SYNCS} (resource VARCHAR, scope VARCHAR, synced_at TIMESTAMPTZ, "
             "rows BIGINT, new BIGINT, updated BIGINT, requests BIGINT)"
         ).fetchall()
+        _create_cursors(con)
         return
     rows = con.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchall()
     row = rows[0] if rows else None
     version = int(row[0]) if row else 0
+    if version == 1 and read_only:
+        return  # the rows are laid out as in version 2; there are just no cursors yet
+    if version == 1:  # add the cursor table: the next sync of each series is a full one
+        con.begin()
+        _create_cursors(con)
+        con.execute(f"UPDATE {META} SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]).fetchall()
+        con.commit()
+        return
     if version != SCHEMA_VERSION:
         raise StoreError(
             f"the run store at {path} has schema version {version}; this runs_pandas reads "
             f"version {SCHEMA_VERSION}. Use the runs_pandas that wrote it to export it "
             "(runs_pandas.store.export_parquet), or point RUNS_PANDAS_STORE at a new file"
         )
+
+
+def _create_cursors(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE {CURSORS} (resource VARCHAR, series VARCHAR, created TIMESTAMPTZ, "
+        "synced_at TIMESTAMPTZ, PRIMARY KEY (resource, series))"
+    ).fetchall()
+
+
+def has_cursors(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store keeps cursors (a version-1 store opened read-only has none)."""
+    rows = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [CURSORS]).fetchall()
+    return bool(rows and rows[0][0])
 
 
 def stored_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

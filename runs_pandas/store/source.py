@@ -28,11 +28,35 @@ from runs_pandas.store.db import (
 SOURCES = ("live", "store", "sync")
 
 
+def answer(
+    sql: str, params: Mapping[str, Any] | None = None, session: Session | None = None, *, dry_run: bool = False,
+    frames: Mapping[str, Any] | None = None, source: str | None = None,
+) -> pd.DataFrame:
+    """`runs_pandas.query`: answered live, from the store or after a sync, as `source` says.
+
+    None: the session's `source` setting, which SELECTs follow (other statements run live).
+    """
+    session = session or default_session()
+    chosen = source or session.settings.source
+    if chosen != "live" and not dry_run:
+        return query(sql, params, session, source=chosen, local=frames, explicit=source is not None)
+    from runs_pandas.engine import query as live
+
+    frame = live(sql, params, session, dry_run=dry_run, frames=frames)
+    if not dry_run:
+        frame.attrs.get("runs_pandas", {}).setdefault("source", "live")
+    return frame
+
+
 def query(
     sql: str, params: Mapping[str, Any] | None = None, session: Session | None = None, *, source: str = "store",
-    local: Mapping[str, Any] | None = None,
+    local: Mapping[str, Any] | None = None, explicit: bool = True,
 ) -> pd.DataFrame:
-    """The SELECT `sql` over stored rows (`source="store"`), or after a sync (`"sync"`)."""
+    """The SELECT `sql` over stored rows (`source="store"`), or after a sync (`"sync"`).
+
+    Other statements are refused, or run live when the source is only the session's
+    default (`explicit=False`): `SHOW PROVIDERS` still answers with `source="store"` set.
+    """
     if source not in ("store", "sync"):
         raise StoreError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
     session = session or default_session()
@@ -40,6 +64,10 @@ def query(
     started = time.perf_counter()
     given = dict(local or {})
     statement = read(sql, catalog(), params, local=given)
+    if statement.kind != "select" and not explicit:
+        from runs_pandas.engine import query as live
+
+        return live(sql, params, session, frames=local)
     if statement.kind != "select":
         raise StoreError(f"source={source!r} answers SELECT statements; run {statement.kind.upper()} live")
     requests = 0
