@@ -8,8 +8,9 @@ stop button); the last result is returned either way. A result with no run statu
 (an aggregate, say) is watched until `--watch-max` or an interrupt.
 
 Each refresh asks the API again: the session's page cache is skipped for it, as a cached
-page would hide the changes being watched. With `--source sync` a refresh goes through the
-run store instead, which upserts what changed.
+page would hide the changes being watched. With `--source sync` a refresh is an incremental
+sync into the run store (runs since the cursor, unfinished runs again by id), so it asks
+only for what changed where the API allows it, and the result is read from the store.
 """
 
 from __future__ import annotations

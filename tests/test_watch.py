@@ -130,3 +130,34 @@ def test_magic_watch_refuses_a_bad_interval(ip: InteractiveShell) -> None:
         ip.run_cell_magic("runsql", "--watch often", RECENT)
     with pytest.raises(UsageError, match="--watch-max takes a number"):
         ip.run_cell_magic("runsql", "--watch 1s --watch-max 0", RECENT)
+
+
+def test_watch_with_source_sync_asks_only_for_what_changed(tmp_path: Any) -> None:
+    from datetime import UTC, datetime
+
+    from runs_pandas.store.source import answer
+
+    sandbox = Sandbox(acr_runs=50, databricks_runs=20, airplane_runs=800, now=datetime(2026, 11, 2, 9, tzinfo=UTC))
+    sandbox.start()
+    try:
+        session = rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False, store=str(tmp_path / "runs.duckdb")))
+        sql = "SELECT id, status, createdAt FROM airplane.runs.runs"
+        sent: list[int] = []
+
+        def run() -> pd.DataFrame:
+            before = len(sandbox.requests)
+            frame = answer(sql, session=session, source="sync")
+            sent.append(len(sandbox.requests) - before)
+            return frame
+
+        screen = Screen()
+        watch(run, session, "1m", 3, sleep=lambda seconds: sandbox.advance(minutes=30), show=screen)
+        views = screen.outputs[0]
+        assert len(screen.outputs) == 1 and len(views) >= 2
+        assert sent[0] >= 10  # the first run syncs every page
+        assert all(n <= sent[0] / 4 for n in sent[1:]), sent  # later ones: what changed only
+        assert len(views[-1].frame) > len(views[0].frame)  # new runs arrived and are shown
+        live = rp.query(sql, session=session)
+        assert set(views[-1].frame["id"]) == set(live["id"])
+    finally:
+        sandbox.stop()

@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=900,  # the example notebooks are executed during the build
     )
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout}\n{done.stderr}"
     assert "WARNING" not in done.stderr, done.stderr
@@ -93,6 +93,9 @@ def test_build_is_strict_and_complete(site: Path) -> None:
         "api/session",
         "api/errors",
         "api/sandbox",
+        "api/accessor",
+        "troubleshooting",
+        "notebooks",
     ):
         text = page(site, name)
         assert "<!-- generated:" not in text, f"{name or 'index'}: a marker was not replaced"
@@ -154,3 +157,53 @@ def test_resource_examples_work_on_the_sandbox(
     assert len(runs) == int(counts["runs"].sum())
     assert len(runs.runs.normalize()) == len(runs)
     assert int(runs.runs.summary()["runs"].sum()) == len(runs)
+
+
+def test_every_example_notebook_is_a_page_with_its_outputs(site: Path) -> None:
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    index = page(site, "notebooks")
+    for path in notebooks:
+        assert f'href="{path.stem}/"' in index, f"{path.name} not in the notebooks index"
+        text = page(site, f"notebooks/{path.stem}")
+        assert f"notebooks/{path.name}" in text
+    quickstart = page(site, "notebooks/01-quickstart")
+    assert "runs-pandas-footer" in quickstart and "<table" in quickstart  # executed: the results are there
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page(site, "notebooks/05-cross-provider"))
+    assert images, "the cross-provider notebook's timeline is not on its page"
+    for src in images:
+        assert (site / "notebooks" / "05-cross-provider" / src).resolve().is_file(), src
+    assert "Error displaying widget" not in page(site, "notebooks/07-forms")
+
+
+def test_pictures_of_each_plot_are_drawn_at_build_time(site: Path) -> None:
+    accessor = page(site, "accessor")
+    for name in ("timeline", "plot-duration", "plot-failure-rate", "plot-status"):
+        assert f"images/generated/{name}.png" in accessor, f"no picture {name} on the accessor page"
+        picture = site / "images" / "generated" / f"{name}.png"
+        assert picture.is_file() and picture.read_bytes().startswith(b"\x89PNG")
+        assert picture.stat().st_size > 5_000, f"{name}.png is too small to be a chart"
+    magic = page(site, "magic")
+    assert magic.count("runs-pandas-footer") >= 1 and "Saved queries" in magic and "--watch" in magic
+
+
+def test_troubleshooting_shows_real_messages(site: Path) -> None:
+    text = html.unescape(page(site, "troubleshooting"))
+    for expected in (
+        "AuthError: no credentials for airplane",
+        "UnauthorizedError: airplane listRuns: HTTP 401",
+        "HTTP 429",
+        "page cap",
+        "RequestBudgetError",
+        "store_lock_timeout",
+        "QueryError",
+        "did you mean 'airplane.runs.runs'",
+        "MissingParamError",
+    ):
+        assert expected in text, f"troubleshooting page lacks {expected!r}"
+    assert "an-old-key" not in text  # the refused secret is in no message
+
+
+def test_the_accessor_is_in_the_api_pages(site: Path) -> None:
+    text = page(site, "api/accessor")
+    for method in ("normalize", "summary", "timeline", "plot", "fetch", "exec", "flatten", "explode"):
+        assert f'id="runs_pandas.accessor.RunsAccessor.{method}"' in text, f"df.runs.{method} not documented"

@@ -1,0 +1,136 @@
+"""Completion and `--watch` in a real JupyterLab, as a user types and runs cells.
+
+The same JupyterLab and Chromium as the forms test (its fixture and options are reused). A
+fresh notebook gets `%load_ext runs_pandas`; then, in a `%%runsql` cell, typing
+`SELECT * FROM airp` and pressing Tab completes to `airplane.` from the kernel; then a
+`%%runsql --watch 1s --watch-max 3` cell shows ONE output that is updated in place
+(run 1, run 2, run 3) and stops. Screenshots go to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+from test_forms_in_jupyterlab import (  # the same JupyterLab fixture and browser options
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    Lab,
+    lab,  # noqa: F401  (a fixture)
+    wait_for_connected_kernel,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page, Route
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "live.ipynb"
+WATCH_SQL = "SELECT id, status FROM airplane.runs.runs ORDER BY createdAt DESC LIMIT 5"
+
+
+def write_notebook(root: Path) -> None:
+    """A notebook with the extension cell and one empty cell to type into."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("%load_ext runs_pandas"), nbformat.v4.new_code_cell("")]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (root / NOTEBOOK).write_text(json.dumps(book), encoding="utf-8")
+
+
+def test_completion_and_watch_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:  # noqa: F811
+    from playwright import sync_api
+
+    sync_api.expect.set_options(timeout=WAIT_MS)
+    write_notebook(lab.root)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def only_loopback(route: Route) -> None:
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost"):
+            lab.blocked.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=False,  # --headless=new is in the args
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+            timeout=WAIT_MS,
+        )
+        try:
+            context.set_default_timeout(WAIT_MS)
+            context.route("**/*", only_loopback)
+            page = context.pages[0] if context.pages else context.new_page()
+            try:
+                drive(page, lab, sync_api.expect)
+            finally:
+                try:
+                    page.screenshot(path=str(ARTIFACTS / "watch.png"), timeout=15_000)
+                except Exception as exc:  # noqa: BLE001 - the screenshot must not hide the failure
+                    print(f"no screenshot: {exc}", file=sys.stderr)
+        finally:
+            context.close()
+    assert not lab.blocked, f"the page tried to leave loopback: {lab.blocked}"
+
+
+def drive(page: Page, lab: Lab, expect: Any) -> None:  # noqa: F811
+    page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}", wait_until="domcontentloaded")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    expect(notebook).to_be_visible()
+    wait_for_connected_kernel(page, lab)
+    cells = notebook.locator(".jp-Cell")
+
+    run_cell(page, cells.nth(0))  # %load_ext runs_pandas
+    expect(cells.nth(0).locator(".jp-InputPrompt")).to_contain_text("[1]")
+
+    # completion: Tab after `FROM airp` asks the kernel, which answers `airplane.`
+    editor = cells.nth(1).locator(".cm-content")
+    editor.click()
+    page.keyboard.type("%%runsql\nSELECT * FROM airp")
+    page.keyboard.press("Tab")
+    completer = page.locator(".jp-Completer:not(.lm-mod-hidden)")
+    expect(completer.locator(".jp-Completer-item")).to_have_count(1)
+    expect(completer).to_contain_text("airplane.")
+    page.screenshot(path=str(ARTIFACTS / "completion.png"))
+    page.keyboard.press("Enter")  # take the offered completion
+    expect(editor).to_contain_text("SELECT * FROM airplane.")
+    page.keyboard.type("runs.ru")
+    page.keyboard.press("Tab")
+    expect(completer).to_contain_text("runs")
+    page.keyboard.press("Enter")
+    expect(editor).to_contain_text("SELECT * FROM airplane.runs.runs")
+
+    # --watch: replace the cell's text, run it, and watch one output change in place
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(f"%%runsql --watch 1s --watch-max 3\n{WATCH_SQL}")
+    run_cell(page, cells.nth(1))
+    outputs = cells.nth(1).locator(".jp-OutputArea-output")
+    watch_line = cells.nth(1).locator(".runs-pandas-watch")
+    expect(watch_line).to_contain_text(re.compile(r"run 1 at .*active.*next in 1s"))
+    expect(outputs).to_have_count(1)
+    expect(watch_line).to_contain_text(re.compile(r"run 2 at "))
+    expect(outputs).to_have_count(1)
+    expect(watch_line).to_contain_text("stopped after 3 runs (--watch-max)")
+    expect(outputs).to_have_count(1)  # updated in place: never stacked
+    expect(outputs.locator("table tbody tr")).to_have_count(5)
+    expect(outputs.locator(".runs-pandas-footer")).to_contain_text("5 rows")
+
+
+def run_cell(page: Page, cell: Locator) -> None:
+    """Select the cell and run it with Shift+Enter, as a user does."""
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
