@@ -21,6 +21,11 @@ _OPERATORS = {
     "Is": "IS", "Between": "BETWEEN", "BitwiseLeftShift": "<<", "BitwiseRightShift": ">>",
     "BitwiseAnd": "&", "BitwiseOr": "|", "BitwiseXor": "^", "Alias": "AS", "Cast": "CAST",
 }
+_CLAUSES = {
+    "Where": "a condition after WHERE", "Having": "a condition after HAVING",
+    "Qualify": "a condition after QUALIFY", "Join": "a table after JOIN", "From": "a table after FROM",
+    "Limit": "a number after LIMIT", "Offset": "a number after OFFSET",
+}
 _KEYWORDS = (
     "SELECT", "FROM", "WHERE", "GROUP", "ORDER", "BY", "LIMIT", "OFFSET", "HAVING", "JOIN",
     "LEFT", "RIGHT", "INNER", "OUTER", "ON", "USING", "AS", "AND", "OR", "NOT", "IN", "IS",
@@ -90,6 +95,9 @@ def _expected(description: str, highlight: str, before: str, after: str) -> str:
             if highlight.upper() == operator and not after.strip():
                 found = "the end of the query"
             return f"expected a value {side} '{operator}', found {found}"
+        clause = _CLAUSES.get(missing.group(2))
+        if clause is not None:
+            return f"expected {clause}, found {found}"
         return f"something is missing before {found}"
     if description.startswith("Expecting "):
         wanted = description[len("Expecting "):].strip()
@@ -109,7 +117,9 @@ def _expected(description: str, highlight: str, before: str, after: str) -> str:
 def _found(highlight: str, after: str) -> str:
     if not highlight:
         return "the end of the query"
-    return f"'{highlight}'" if after.strip() else f"the end of the query after '{highlight}'"
+    if after.strip():
+        return f"'{highlight}'"
+    return "the end of the query" if highlight.upper() in _KEYWORDS else f"the end of the query after '{highlight}'"
 
 
 def _keyword_hint(before: str) -> str:

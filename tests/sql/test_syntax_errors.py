@@ -114,3 +114,9 @@ def test_create_view_is_refused_before_any_request(sql: str, session: rp.Session
     assert "not supported" in message and "Nothing was sent" in message and "WITH" in message
     assert message.startswith("CREATE VIEW") == ("VIEW" in sql)
     assert len(sandbox.requests) == before
+
+
+def test_a_clause_cut_short_says_what_it_needs(session: rp.Session) -> None:
+    message = _error("SELECT id FROM airplane.runs.runs WHERE", session)
+    _no_internals(message)
+    assert "expected a condition after WHERE, found the end of the query" in message
