@@ -4,8 +4,9 @@
     >>> rp.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY status",
     ...          session=rp.Session(sandbox=True))
 
-In Jupyter: `%load_ext runs_pandas`, then `%%runsql`. Heavy modules (duckdb, ipywidgets)
-load on first use, not on import.
+In Jupyter: `%load_ext runs_pandas`, then `%%runsql`. `import runs_pandas` loads only the
+errors and the `df.runs` accessor; the session (httpx, pydantic, the catalog), the engine
+(sqlglot, duckdb, pyarrow) and the widgets load on first use.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from runs_pandas.errors import (
     UnauthorizedError,
     UnknownResourceError,
 )
-from runs_pandas.session import Session, Settings, default_session, set_default_session
 
 if TYPE_CHECKING:
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell
+
+    from runs_pandas.session import Session, Settings, default_session, set_default_session
+
+_FROM_SESSION = ("Session", "Settings", "default_session", "set_default_session")
 
 __version__ = "0.1.0"
 
@@ -107,11 +111,17 @@ def form(
 
 
 def __getattr__(name: str) -> Any:
-    """`runs_pandas.spark` on first use: it needs pyspark (`pip install 'runs_pandas[spark]'`);
-    `runs_pandas.store` (the local run store) too: it imports duckdb."""
-    if name in ("spark", "store"):
-        import importlib
+    """What loads on first use: `Session`, `Settings`, `default_session`,
+    `set_default_session` (httpx, pydantic and the catalog come with them);
+    `runs_pandas.spark` (it needs pyspark: `pip install 'runs_pandas[spark]'`) and
+    `runs_pandas.store` (the local run store: it imports duckdb)."""
+    import importlib
 
+    if name in _FROM_SESSION:
+        value = getattr(importlib.import_module("runs_pandas.session"), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    if name in ("spark", "store"):
         return importlib.import_module(f"runs_pandas.{name}")
     raise AttributeError(f"module 'runs_pandas' has no attribute {name!r}")
 

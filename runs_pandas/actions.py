@@ -198,7 +198,8 @@ def perform(
     started = time.perf_counter() if started is None else started
     endpoint = session.endpoint(action.provider)
     requests = [
-        build_request(action.provider, action.resource.id, action.method, args, endpoint, action.body)
+        build_request(action.provider, action.resource.id, action.method, args, endpoint, action.body,
+                      scope_default=lambda: session.credentials.default_scope(action.provider))
         for args in arg_sets
     ]
     if dry_run:
@@ -231,7 +232,8 @@ def _send(sender: Sender, action: Action, request: Request, settings: Settings, 
             assert again is not None  # the catalog model checks it
             args = {k: v for k, v in request.args.items() if again.param(k) is not None}
             read = build_request(
-                action.provider, action.resource.id, again, args, session.endpoint(action.provider)
+                action.provider, action.resource.id, again, args, session.endpoint(action.provider),
+                scope_default=lambda: session.credentials.default_scope(action.provider),
             )
             response = sender.send(action.provider, read)
     return response

@@ -4,6 +4,7 @@
     SHOW SERVICES IN azure
     SHOW RESOURCES IN azure.container_registry
     SHOW METHODS IN azure.container_registry.runs
+    SHOW CONNECTIONS [IN provider]     (the credentials configured: scope and source, no secret)
     DESCRIBE azure.container_registry.runs [LIKE 'platform.%']
 """
 
@@ -11,23 +12,58 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlglot
 from sqlglot import TokenType
 
 from runs_pandas.catalog import Field, FieldType, Method, catalog
-from runs_pandas.errors import QueryError, UnknownResourceError
+from runs_pandas.errors import AuthError, QueryError, UnknownResourceError
+
+if TYPE_CHECKING:
+    from runs_pandas.session import Session
+
+CONNECTION_COLUMNS = ["provider", "scope_kind", "scope", "serves", "source", "method"]
+
+
+def connections(session: Session, provider: str | None = None) -> pd.DataFrame:
+    """Each configured credential: its provider, the scope it serves and where it came from.
+
+    Nothing is sent and no secret is shown; a provider with none says where it looked.
+    """
+    from runs_pandas.http.sources import describe as looked
+
+    names = [provider] if provider else sorted(catalog().providers)
+    rows: list[dict[str, str]] = []
+    for name in names:
+        if name not in catalog().providers:
+            raise QueryError(f"SHOW CONNECTIONS IN {name}: no such provider; the providers are "
+                             f"{', '.join(sorted(catalog().providers))}")
+        spec = catalog().providers[name]
+        kind = spec.auth.scope.name if spec.auth.scope else "provider"
+        try:
+            found = session.credentials.connections(spec)
+        except AuthError as exc:
+            rows.append({"provider": name, "scope_kind": kind, "scope": "", "serves": "",
+                         "source": session.credentials.scrub(str(exc)), "method": "error"})
+            continue
+        rows += [c.row(kind) for c in found]
+        if not found:
+            rows.append({"provider": name, "scope_kind": kind, "scope": "", "serves": "",
+                         "source": f"none; looked for {looked(spec)}", "method": ""})
+    return pd.DataFrame(rows, columns=CONNECTION_COLUMNS)
 
 _USAGE = (
     "write SHOW PROVIDERS, SHOW SERVICES IN provider, SHOW RESOURCES IN provider.service, "
-    "SHOW METHODS IN provider.service.resource or DESCRIBE provider.service.resource, "
+    "SHOW METHODS IN provider.service.resource, SHOW CONNECTIONS [IN provider] or "
+    "DESCRIBE provider.service.resource, "
     "each with an optional LIKE 'pattern'"
 )
 
 
-def discover(text: str) -> pd.DataFrame:
-    """The answer to a SHOW or DESCRIBE statement, as a DataFrame."""
+def discover(text: str, session: Session | None = None) -> pd.DataFrame:
+    """The answer to a SHOW or DESCRIBE statement, as a DataFrame (`session` for SHOW CONNECTIONS)."""
     words, pattern = _words(text)
     head = words[0].upper() if words else ""
     if head in ("DESCRIBE", "DESC") and len(words) == 2:
@@ -44,6 +80,10 @@ def discover(text: str) -> pd.DataFrame:
         return _like(resources(target), "resource", pattern)
     if what == "METHODS" and target:
         return _like(methods(target), "method", pattern)
+    if what == "CONNECTIONS" and (len(words) == 2 or target):
+        from runs_pandas.session import default_session
+
+        return _like(connections(session or default_session(), target), "provider", pattern)
     raise QueryError(f"cannot read {text!r}: {_USAGE}")
 
 

@@ -64,7 +64,7 @@ def query(
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
-        return stamp(discover(statement.text), sql, [], 0, started, full_width=True)
+        return stamp(discover(statement.text, session), sql, [], 0, started, full_width=True)
     if statement.kind == "explain":
         from runs_pandas.sql.explain import explain
 

@@ -7,22 +7,32 @@ offline sandbox; otherwise each provider's base URL comes from the catalog, or f
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from runs_pandas.catalog import Provider
+from runs_pandas.catalog import Provider, catalog
 from runs_pandas.http import Credentials, Limits, Sender
+from runs_pandas.http.bindings import connections_path, read_connections
 
 if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
 
 _TRUE = ("1", "true", "yes", "on")
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs), made once per process: loading the CA
+    bundle costs tens of milliseconds, which every new session would otherwise pay."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class Settings(BaseModel):
@@ -65,6 +75,9 @@ class Settings(BaseModel):
     poll_interval: float = Field(
         default=1.0, ge=0, description="seconds between AWAIT polls when the server gives no usable Retry-After"
     )
+    connections_file: str = Field(
+        default="", description="path of the connections file; empty: RUNS_PANDAS_CONNECTIONS or the user config dir"
+    )
 
     def limits(self) -> Limits:
         return Limits(
@@ -90,9 +103,12 @@ class Session:
         secrets: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
         credentials: Mapping[str, Any] | None = None,
+        connections: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """`credentials`: your own credential object per provider, e.g.
-        `{"azure": azure.identity.AzureCliCredential()}` (any azure-identity TokenCredential)."""
+        `{"azure": azure.identity.AzureCliCredential()}` (any azure-identity TokenCredential).
+        `connections`: credentials bound to scopes, e.g. `{"provider": "airplane", "scope":
+        "team_abc", "secret_env": "KEY_ABC"}`; they come before the connections file's."""
         if sandbox is None:
             sandbox = os.environ.get("RUNS_PANDAS_SANDBOX", "").lower() in _TRUE
         self.settings = settings or Settings()
@@ -107,7 +123,12 @@ class Session:
             given_endpoints = {**self.sandbox.endpoints, **given_endpoints}
             given_secrets = {**self.sandbox.tokens, **given_secrets}
         self._endpoints = given_endpoints
-        self.credentials = Credentials(given_secrets, token_credentials=credentials, endpoint=self.endpoint)
+        bound = [{**spec, "from": spec.get("from") or "Session(connections=...)"} for spec in connections or ()]
+        self.connections_file = connections_path(self.settings.connections_file)
+        if self.sandbox is None:  # the sandbox never reads a user's files
+            bound += read_connections(self.connections_file, set(catalog().providers))
+        self.credentials = Credentials(given_secrets, token_credentials=credentials, endpoint=self.endpoint,
+                                       connections=bound)
         self._client = client
         self._own_client = client is None
         self._lock = threading.Lock()
@@ -129,6 +150,7 @@ class Session:
                     limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
                     follow_redirects=False,
                     trust_env=False,
+                    verify=_tls_context(),
                 )
             return self._client
 

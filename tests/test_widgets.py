@@ -95,7 +95,7 @@ def _airplane_run(session: runs_pandas.Session, finished: bool) -> str:
 
 def test_resource_form_has_a_widget_per_select_param() -> None:
     f = form(AIRPLANE)
-    assert list(f.fields) == ["taskID", "taskSlug", "since", "until", "limit", "page", "id"]
+    assert list(f.fields) == ["taskID", "taskSlug", "since", "until", "limit", "page", "teamID", "id"]
     limit = f.fields["limit"]
     assert isinstance(limit, w.BoundedIntText) and (limit.min, limit.max) == (0, 50)
     assert isinstance(f.fields["page"], w.IntText)
@@ -203,11 +203,11 @@ def test_values_never_enter_the_sql_text() -> None:
 def test_missing_required_value_runs_nothing(sb: Sandbox, session: runs_pandas.Session) -> None:
     namespace: dict[str, Any] = {}
     f = form(DATABRICKS, session=session, namespace=namespace)
-    f.fields["clean_room_name"].value = sb.scopes()["databricks"][0]["clean_room_name"]
+    f.fields["deployment_name"].value = sb.scopes()["databricks"][0]["deployment_name"]
     sent = Sent(sb)
     f.run_button.click()
-    assert f.error is not None and "deployment_name" in f.error
-    assert "deployment_name" in _texts(f) and f.output.outputs[0]["name"] == "stderr"
+    assert f.error is not None and "clean_room_name" in f.error
+    assert "clean_room_name" in _texts(f) and f.output.outputs[0]["name"] == "stderr"
     assert sent() == [] and namespace == {} and f.value is None
 
 

@@ -533,20 +533,27 @@ def credentials_table() -> str:
                 tried.append(code(source.env))
             elif source.type == "azure_identity":
                 tried.append("azure-identity `DefaultAzureCredential`")
-            elif source.type == "databrickscfg":
-                tried.append("`~/.databrickscfg` profile `token`")
+            elif source.type == "databricks_sdk":
+                tried.append("databricks-sdk unified auth (`DATABRICKS_*`, `~/.databrickscfg` profiles)")
         sent = code(auth.header) + (f" `{auth.scheme} …`" if auth.scheme else "")
         sent += "".join(f", {code(h)} from {code(env)}" for h, env in auth.extra_headers.items())
+        scope = "one for every request"
+        if auth.scope is not None:
+            scope = f"{auth.scope.name}, chosen by {code(auth.scope.param)}"
+            if auth.scope.required:
+                scope += " (required)"
         rows.append(
             [
                 code(provider.name),
                 " then ".join(tried),
                 sent,
+                scope,
                 f"{code(provider.base_url)}, or {code(provider.endpoint_env)}",
             ]
         )
     return table(
-        ["provider", "secret, tried in order", "sent as", "base URL, or its override"], rows
+        ["provider", "credentials, tried in order", "sent as", "a credential serves", "base URL, or its override"],
+        rows,
     )
 
 

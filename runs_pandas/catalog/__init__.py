@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from runs_pandas.catalog.models import (
     Auth,
+    AuthScope,
     CredentialSource,
     ErrorShape,
     Field,
@@ -37,6 +38,7 @@ _extra: list[Path] = []
 
 __all__ = [
     "Auth",
+    "AuthScope",
     "Catalog",
     "CredentialSource",
     "ErrorShape",

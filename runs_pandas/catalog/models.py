@@ -15,6 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydanticField
 
+from runs_pandas.catalog.auth import Auth as Auth  # re-exported: the catalog's auth shape
+from runs_pandas.catalog.auth import AuthScope as AuthScope
+from runs_pandas.catalog.auth import CredentialSource as CredentialSource
+
 
 class FieldType(StrEnum):
     """How a value from the API becomes a column."""
@@ -104,6 +108,7 @@ class Param(_Model):
     column: bool = True  # a pushed-down value becomes a column of the result
     default_env: str | None = None  # an environment variable that fills it when not given
     host: HostRule | None = None  # for location "host": how a value becomes the base URL
+    wire: str | None = None  # the name sent (a header param's header), when not `name`
 
 
 class Paginator(_Model):
@@ -236,23 +241,6 @@ class Method(_Model):
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
-
-
-class CredentialSource(_Model):
-    """Where a provider's secret comes from, tried in order."""
-
-    type: Literal["env", "azure_identity", "databrickscfg"]
-    env: str | None = None  # for type env
-    scope: str | None = None  # for azure_identity
-
-
-class Auth(_Model):
-    """How a provider's secret is sent."""
-
-    header: str = "Authorization"
-    scheme: str | None = "Bearer"  # prefix of the header value, or None for the bare secret
-    sources: tuple[CredentialSource, ...]
-    extra_headers: dict[str, str] = {}  # header -> environment variable (e.g. X-Team-ID)
 
 
 class ErrorShape(_Model):

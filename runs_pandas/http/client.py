@@ -78,7 +78,7 @@ class Sender:
         method's documented ones); any 2xx when not given.
         """
         credentials_go = origin is None or same_origin(origin, request.url)
-        auth = self.credentials.auth(provider) if credentials_go else None
+        auth = self.credentials.auth(provider, request) if credentials_go else None
         budget = Budget(
             self.limits.retries, self.limits.retry_budget, self.limits.backoff_base, self.limits.backoff_cap
         )
@@ -187,7 +187,7 @@ class Sender:
         verb = "refused" if status == 401 else "not allowed for this request"
         raise self._error(
             UnauthorizedError, provider, request, status, code,
-            f"{message}. {provider.name} {verb} the credential from {self.credentials.source(provider)}; "
+            f"{message}. {provider.name} {verb} the credential from {self.credentials.source(provider, request)}; "
             f"check that it is current and has access (or set another there)",
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,8 +59,13 @@ def build_request(
     args: Mapping[str, Any],
     endpoint: str | None = None,
     body: Any = None,
+    scope_default: Callable[[], str | None] | None = None,
 ) -> Request:
-    """The request for `method` with `args`; `endpoint` replaces the provider's base URL."""
+    """The request for `method` with `args`; `endpoint` replaces the provider's base URL.
+
+    `scope_default` gives the scope a request goes to when it does not pin the provider's
+    scope param (the configured workspace host, the key's team).
+    """
     unknown = [name for name in args if method.param(name) is None]
     if unknown:
         raise ParamError(
@@ -75,7 +80,17 @@ def build_request(
             values[param.name] = check_value(resource, method, param, os.environ[param.default_env])
         elif param.default is not None:
             values[param.name] = param.default
-    base = _base_url(provider, method, values, resource)  # checked even when replaced
+    rule = provider.auth.scope
+    scope_param = method.param(rule.param) if rule is not None and rule.by != "served" else None
+    if scope_param is not None and scope_param.name not in values and scope_default is not None \
+            and not (endpoint and scope_param.location == "host"):  # an endpoint replaces the host
+        default = scope_default()
+        if default is not None:
+            values[scope_param.name] = check_value(resource, method, scope_param, default)
+    if endpoint and any(name not in values for name in template_holes(provider.base_url)):
+        base = provider.base_url  # replaced below: no host param is needed
+    else:
+        base = _base_url(provider, method, values, resource)  # checked even when replaced
     if endpoint:
         base = check_endpoint(endpoint, provider.name)
     path = _fill_path(method.path, values)
@@ -102,7 +117,7 @@ def build_request(
         json_body = body_values or None
     headers = {**provider.headers, **method.headers}
     headers.update(
-        (p.name, _text(values[p.name])) for p in method.params if p.location == "header" and p.name in values
+        (p.wire or p.name, _text(values[p.name])) for p in method.params if p.location == "header" and p.name in values
     )
     return Request(
         resource, method.name, method.http_method, str(url), json_body, dict(args), tuple(headers.items())
@@ -216,7 +231,12 @@ def _base_url(provider: Provider, method: Method, values: Mapping[str, Any], res
         value = values.get(name)
         param = method.param(name)
         if value is None or param is None or param.host is None:
-            raise ParamError(f"{resource}: {method.name} needs {name!r} to know the host")
+            rule = provider.auth.scope
+            hint = ""
+            if rule is not None and rule.param == name:
+                hint = (f": pin it in the WHERE clause, or configure a default {rule.name}"
+                        f"{' (' + rule.setting + ')' if rule.setting else ''}; see SHOW CONNECTIONS")
+            raise ParamError(f"{resource}: {method.name} needs {name!r} to know the host{hint}")
         host = host_url(param.host, str(value), resource, method.name, name)
         if host is not None:
             return host

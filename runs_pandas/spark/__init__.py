@@ -169,9 +169,12 @@ def sandbox_environment(endpoints: Mapping[str, str], tokens: Mapping[str, str])
         if key is None:
             continue
         env[provider.endpoint_env] = endpoints[key]
-        variable = next((s.env for s in provider.auth.sources if s.type == "env" and s.env), None)
+        variable = next((s.env for s in provider.auth.sources if s.env), None)
         if variable and key in tokens:
             env[variable] = tokens[key]
+        scope = provider.auth.scope
+        if scope is not None and scope.required and scope.setting:
+            env[scope.setting] = "sandbox"  # a key goes with its scope (the sandbox takes any)
     return env
 
 

@@ -123,5 +123,6 @@ def choose_method(resource: Resource, conditions: dict[str, list[Any]]) -> Metho
 def first_request(session: Session, call: Call) -> Request:
     """The first request of a call's series, checked (bad values fail before sending)."""
     return build_request(
-        call.provider, call.resource.id, call.method, call.kwargs, session.endpoint(call.provider)
+        call.provider, call.resource.id, call.method, call.kwargs, session.endpoint(call.provider),
+        scope_default=lambda: session.credentials.default_scope(call.provider),
     )

@@ -109,7 +109,8 @@ def test_databricks_host_param_and_types() -> None:
     method = runs.method("list")
     assert method is not None
     host = method.param("deployment_name")
-    assert host is not None and host.location == "host" and host.required
+    assert host is not None and host.location == "host" and not host.required  # the configured host fills it
+    assert provider.auth.scope is not None and provider.auth.scope.param == "deployment_name"
     assert "{deployment_name}" in provider.base_url
     types_ = {name: field.type for f in runs.fields for name, field in f.leaves()}
     assert types_["start_time"] is FieldType.EPOCH_MS
@@ -121,7 +122,7 @@ def test_databricks_host_param_and_types() -> None:
 def test_airplane_auth_and_paging() -> None:
     provider = catalog().provider("airplane")
     assert provider.auth.scheme is None
-    assert provider.auth.extra_headers == {"X-Team-ID": "AIRPLANE_TEAM_ID"}
+    assert provider.auth.scope is not None and provider.auth.scope.param == "teamID" and provider.auth.scope.required
     assert provider.error.code is None and provider.error.message == "error"
     method = catalog().resource("airplane.runs.runs").method("listRuns")
     assert method is not None

@@ -29,6 +29,11 @@ def clean(text: str, *secrets: str) -> None:
         assert secret not in text
 
 
+@pytest.fixture(autouse=True)
+def team(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRPLANE_TEAM_ID", "team_secrets")  # an Airplane key goes with its team
+
+
 @pytest.fixture()
 def env_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("RUNS_PANDAS_SANDBOX", raising=False)

@@ -50,10 +50,10 @@ def test_the_most_specific_method_is_chosen() -> None:
 
 
 def test_missing_params_name_resource_method_and_given() -> None:
-    statement = read("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = 'x'", catalog())
+    statement = read("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE deployment_name = 'x'", catalog())
     with pytest.raises(MissingParamError) as info:
         plan(statement.references, catalog())
-    assert info.value.missing == ["deployment_name"] and info.value.given == ["clean_room_name"]
+    assert info.value.missing == ["clean_room_name"] and info.value.given == ["deployment_name"]
     assert info.value.method == "list"
 
 
