@@ -5,10 +5,8 @@ The magic, the accessor, the forms and the command line are thin layers over `qu
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,9 +95,9 @@ def select(
     check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
     local = used_frames(statement.tree, statement.text, given or {})
-    result = run(statement.text, fetched.tables, params, local)
+    result = run(statement.text, fetched.tables, params, local, session.database)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
-    frame = frames.to_frame(result)
+    frame = frames.to_frame(result, session.settings.arrow_dtypes)
     frame = stamp(frame, sql, list(calls), fetched.requests, started)
     _check_budget(fetched, session, frame)
     if fetched.failures:
@@ -125,7 +123,7 @@ def fetch_frame(
     calls = plan_scopes(resource, scopes, catalog())
     first_requests = {resource.id: [first_request(session, c) for c in calls]}
     fetched = fetch(session, {resource.id: calls}, first_requests)
-    frame = frames.to_frame(fetched.tables[resource.id])
+    frame = frames.to_frame(fetched.tables[resource.id], session.settings.arrow_dtypes)
     frame = stamp(frame, f"-- fetch {resource.id} for {len(calls)} scope(s)", [resource.id], fetched.requests, started)
     _check_budget(fetched, session, frame)
     if fetched.failures:
@@ -164,7 +162,7 @@ def fetch(
     sender = sender or session.sender()
     out = Fetched(series=len(jobs))
     try:
-        with _quiet_gc():
+        with frames.paused_gc():
             todo = []
             results: dict[int, Series] = {}
             for index, (call, request) in enumerate(jobs):
@@ -266,7 +264,7 @@ columnar_tables = 0  # tables built by the columnar path (tests look at it)
 
 
 def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.Array | None:
-    """The rows of all series as one struct, read by pyarrow from the page bodies; None when
+    """The rows of all series as one struct, joined from the pages pyarrow read; None when
     a series has dicts, the series differ in how they were read, or the reader is not sure."""
     global columnar_tables
     parts = [series.columnar for _, series in picked]
@@ -274,32 +272,15 @@ def _columnar_struct(picked: list[tuple[Call, Series]], lift: str | None) -> pa.
         return None
     first = parts[0]
     if first is None or any(
-        p is None or p.schema != first.schema or p.rows_key != first.rows_key for p in parts
+        p is None or p.declared != first.declared or p.rows_key != first.rows_key for p in parts
     ):
         return None
     columnar = [p for p in parts if p is not None]  # all of them, for the type checker
-    bodies = [body for p in columnar for body in p.bodies]
-    struct = pages.rows_struct(bodies, first.schema, first.rows_key, lift)
+    struct = pages.rows_struct([part for p in columnar for part in p.parts], first.declared, first.rows_key, lift)
     if struct is None or len(struct) != sum(sum(p.counts) for p in columnar):
         return None
     columnar_tables += 1
     return struct
-
-
-@contextmanager
-def _quiet_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while pages are parsed.
-
-    Parsed JSON is millions of small dicts with no cycles; letting the collector walk them
-    again and again costs more than the fetch itself. Reference counting still frees them.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 __all__ = ["Fetched", "QueryError", "fetch", "fetch_frame", "first_request", "query", "requests_frame", "select"]

@@ -8,8 +8,10 @@ original type rather than being lost.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import numpy as np
@@ -276,23 +278,78 @@ def flatten(table: pa.Table) -> pa.Table:
     return table
 
 
-def to_frame(table: pa.Table) -> pd.DataFrame:
-    """A flat Arrow table -> pandas with real types: UTC datetimes, timedeltas, Int64, boolean."""
-    table = flatten(table)
-    columns: dict[str, Any] = {}
-    for name, column in zip(table.column_names, table.columns):
-        columns[name] = _to_series(column)
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
-    frame.columns = pd.Index(table.column_names, dtype=object)
+def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
+    """A flat Arrow table -> pandas with real types: UTC datetimes, timedeltas, Int64, boolean.
+
+    List columns hold Python lists (of dicts, for lists of objects); with `arrow_dtypes` they
+    are `pd.ArrowDtype` columns instead, built without a Python object per value. The cyclic
+    collector is paused meanwhile: the lists are many young objects it would walk again.
+    """
+    with paused_gc():
+        table = flatten(table)
+        names = table.column_names
+        keys = [f"c{i}" for i in range(len(names))]  # names may repeat or be anything
+        plain = [i for i, kind in enumerate(table.schema.types) if not _python_made(kind)]
+        # one conversion for all plain columns: pyarrow builds the blocks, no Series each
+        frame = (
+            pa.table([table.column(i) for i in plain], names=[keys[i] for i in plain]).to_pandas(
+                types_mapper=_nullable, split_blocks=True
+            )
+            if plain
+            else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+        )
+        if len(plain) < len(names):
+            for i, kind in enumerate(table.schema.types):
+                if _python_made(kind):
+                    frame[keys[i]] = _to_series(table.column(i), arrow_dtypes)
+            frame = frame[keys]
+        frame.index = pd.RangeIndex(table.num_rows)
+        frame.columns = pd.Index(names, dtype=object)
     return frame
 
 
-def _to_series(column: pa.ChunkedArray) -> Any:
+def _python_made(kind: pa.DataType) -> bool:
+    """Columns `_to_series` makes itself: lists, maps, nulls and DuckDB's intervals."""
+    return bool(
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind)
+        or pa.types.is_null(kind) or pa.types.is_interval(kind)
+    )
+
+
+def _nullable(kind: pa.DataType) -> Any:
+    """Integers as Int64 and booleans as boolean: pandas' nullable types, so nulls stay NA."""
+    if pa.types.is_integer(kind):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(kind):
+        return pd.BooleanDtype()
+    return None
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many objects without cycles are made.
+
+    Parsed pages and list columns are millions of small objects with no cycles; letting the
+    collector walk them again and again costs more than making them. Reference counting
+    still frees them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _to_series(column: pa.ChunkedArray, arrow_dtypes: bool = False) -> Any:
     kind = column.type
     if pa.types.is_interval(kind):
         return _interval_to_timedelta(column)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind):
-        return pd.Series(column.to_pylist(), dtype=object)
+        if arrow_dtypes:
+            return pd.Series(pd.arrays.ArrowExtensionArray(column))
+        return pd.Series(_py_lists(column), dtype=object)
     if pa.types.is_null(kind):
         return pd.Series([None] * len(column), dtype=object)
     if pa.types.is_integer(kind):
@@ -302,6 +359,27 @@ def _to_series(column: pa.ChunkedArray) -> Any:
     if pa.types.is_duration(kind):
         return column.to_pandas()
     return column.to_pandas()
+
+
+# leaves that pyarrow's pandas conversion turns into the same Python objects as to_pylist
+# (with integer_object_nulls): inside a struct, each becomes str, bool, int or datetime
+_PLAIN_LEAVES = (pa.types.is_string, pa.types.is_boolean, pa.types.is_int64, pa.types.is_null, lambda t: t == UTC_US)
+
+
+def _py_lists(column: pa.ChunkedArray) -> list[Any]:
+    """A list column as Python lists, as `to_pylist` makes them.
+
+    Lists of flat objects (ARM's `outputImages`) go through pyarrow's pandas conversion,
+    which builds the dicts in C++, about twice as fast; anything else takes `to_pylist`.
+    """
+    kind = column.type
+    value = kind.value_type if pa.types.is_list(kind) or pa.types.is_large_list(kind) else None
+    if value is None or not pa.types.is_struct(value) or not all(
+        any(test(value.field(i).type) for test in _PLAIN_LEAVES) for i in range(value.num_fields)
+    ) or not value.num_fields:
+        return cast(list[Any], column.to_pylist())
+    arrays = column.to_pandas(integer_object_nulls=True)
+    return [None if v is None else v.tolist() for v in arrays]
 
 
 def _interval_to_timedelta(column: pa.ChunkedArray) -> pd.Series:

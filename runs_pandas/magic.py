@@ -28,7 +28,7 @@ from traitlets import Bool, observe
 from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
-from runs_pandas.saved import saved_queries
+from runs_pandas.saved import counted, saved_queries
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.placeholders import placeholders
 
@@ -155,7 +155,7 @@ class RunsSql(Magics, SettingsTraits):
                 return sync(sql, params, session)
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
             saved = saved_queries().frames(sql, run, namespace, with_=options.with_, frames=frames)
-            return run(sql, params, {**frames, **saved})
+            return counted(run(sql, params, {**frames, **saved}), saved)
 
         try:
             if options.watch:

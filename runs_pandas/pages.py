@@ -3,8 +3,9 @@
 `page_rows` checks a parsed page against the catalog's shape before anything reads it: a
 body that is not what the method says is an error, never rows.
 
-While fetching, each page is read for its row count and next link only; afterwards all
-pages of a resource are read together into the struct `frames.to_table` types. Whatever
+While fetching, each page is read once, whole, by pyarrow (its row count and next link come
+from that read, and its bytes are dropped); afterwards the pages' rows are joined into the
+one struct `frames.to_table` types. Whatever
 the reader cannot be sure of makes these functions give up (raise, or return None), and
 the rows take the dict path instead.
 """
@@ -85,19 +86,10 @@ def page_schema(fields: Sequence[Field], rows_key: str, next_field: str | None, 
     return pa.schema(schema)
 
 
-def skeleton(schema: pa.Schema, rows_key: str) -> pa.Schema:
-    """The schema to read one page by while fetching: its rows (only counted) and next link."""
-    return pa.schema([pa.field(rows_key, pa.list_(pa.struct([]))), *(f for f in schema if f.name != rows_key)])
-
-
-def read_pages(
-    content: bytes, schema: pa.Schema, rows_key: str, *, only_schema: bool = False, longest: int = 0
-) -> pa.Table:
+def read_pages(content: bytes, schema: pa.Schema, rows_key: str, *, longest: int = 0) -> pa.Table:
     """Page bodies (one compact JSON object a line) as one Arrow table; raises when unsure.
 
-    `only_schema` reads just what the schema names (a page checked and its rows counted
-    while fetching, without building its columns). `longest`: the longest line's length
-    (the whole content when not given).
+    `longest`: the longest line's length (the whole content when not given).
     """
     import io
 
@@ -105,38 +97,53 @@ def read_pages(
 
     table = pj.read_json(
         io.BytesIO(content),
-        # a block holds whole lines: at least the longest page
-        read_options=pj.ReadOptions(
-            use_threads=not only_schema, block_size=max(1 << 20, (longest or len(content)) + 1)
-        ),
-        parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="ignore" if only_schema else "infer"
-        ),
+        # a block holds whole lines: at least the longest page; one page needs no threads
+        read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, (longest or len(content)) + 1)),
+        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
     )
     if not pa.types.is_list(table.schema.field(rows_key).type):
         raise pa.ArrowInvalid("the rows are not a list")
     return table
 
 
-def rows_struct(bodies: Sequence[bytes], schema: pa.Schema, rows_key: str, lift: str | None) -> pa.Array | None:
-    """All rows of the page bodies as one struct array, as `_infer` would make it; None if unsure."""
-    if not bodies:
-        return None
-    joined = b"\n".join(bodies)
-    longest = max(map(len, bodies))
+def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Table, pa.Schema]:
+    """One page body as a one-row Arrow table, read once and kept (its bytes can go).
+
+    Returns the table and the schema to read the next pages of the series by: where the
+    reader took text for timestamps, the page is read again with them as text, and the
+    pages after are read with that type straight away. Raises when the reader is unsure.
+    """
+    table = read_pages(content, schema, rows_key)
+    if _has(table.schema.field(rows_key).type, pa.types.is_timestamp):
+        rows_type = _no_times(table.schema.field(rows_key).type)
+        schema = pa.schema([pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)])
+        table = read_pages(content, schema, rows_key)
+    return table, schema
+
+
+def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lift: str | None) -> pa.Array | None:
+    """The rows of all pages (one struct array each, as read) as one struct array, typed as
+    `_infer` would type the parsed rows; None when unsure (the dict path then reads them).
+
+    Pages differ in the fields they hold and in what is null: their types are unified
+    (fields in order of first appearance, as the parsed rows have them) and each page cast
+    to that type before they are joined.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None  # no rows: the dict path is as quick and sure
     try:
-        table = read_pages(joined, schema, rows_key, longest=longest)
-        if _has(table.schema.field(rows_key).type, pa.types.is_timestamp):
-            rows_type = _no_times(table.schema.field(rows_key).type)
-            fixed = pa.schema([pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)])
-            table = read_pages(joined, fixed, rows_key, longest=longest)
+        kinds = {p.type for p in parts}
+        if len(kinds) == 1:
+            kind = parts[0].type
+        else:
+            unified = pa.unify_schemas(
+                [pa.schema([pa.field("rows", p.type)]) for p in parts], promote_options="permissive"
+            )
+            kind = unified.field("rows").type
+        struct = pa.concat_arrays([p if p.type == kind else p.cast(kind) for p in parts])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    if table.num_rows != len(bodies):
-        return None
-    struct = table.column(rows_key).combine_chunks().flatten()
-    if not len(struct):
-        return None  # no rows: the dict path is as quick and sure
     if not pa.types.is_struct(struct.type) or struct.null_count or not _safe(struct.type):
         return None
     if lift:

@@ -168,6 +168,16 @@ def _one_part_tables(sql: str) -> set[str]:
     return tables - ctes
 
 
+def counted(frame: pd.DataFrame, saved: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """`frame` with the requests its saved queries sent added to its own (the footer's count)."""
+    info = frame.attrs.get("runs_pandas")
+    if not saved or not isinstance(info, dict) or "requests" not in info:
+        return frame
+    spent = sum(int((f.attrs.get("runs_pandas") or {}).get("requests", 0)) for f in saved.values())
+    frame.attrs["runs_pandas"] = {**info, "requests": int(info["requests"]) + spent}
+    return frame
+
+
 _registry = SavedQueries()
 
 

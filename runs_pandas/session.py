@@ -24,6 +24,7 @@ from runs_pandas.http.bindings import connections_path, read_connections
 
 if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
+    from runs_pandas.sql.run import Database
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -50,6 +51,13 @@ class Settings(BaseModel):
     display_limit: int = Field(default=50, ge=1, description="rows the magic displays")
     cache_ttl: float = Field(default=0.0, ge=0, description="seconds a fetched page series is reused; 0 = off")
     progress: bool = Field(default=True, description="show a progress bar on long fetches")
+    arrow_dtypes: bool = Field(
+        default=False,
+        description=(
+            "list columns as pd.ArrowDtype (Arrow-backed: built several times faster, a cell "
+            "becomes Python only when read, a missing one is pd.NA) instead of Python lists of dicts"
+        ),
+    )
     interactive: bool = Field(
         default=False, description="show results as interactive tables (sort, search, pages); needs itables"
     )
@@ -133,6 +141,7 @@ class Session:
         self._own_client = client is None
         self._lock = threading.Lock()
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._database: Database | None = None
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandbox is not None else "cloud"
@@ -153,6 +162,16 @@ class Session:
                     verify=_tls_context(),
                 )
             return self._client
+
+    @property
+    def database(self) -> Database:
+        """The DuckDB connection this session's queries share (opened on the first query)."""
+        from runs_pandas.sql.run import Database
+
+        with self._lock:
+            if self._database is None:
+                self._database = Database()
+            return self._database
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
@@ -183,6 +202,8 @@ class Session:
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
+        if self._database is not None:
+            self._database.close()
 
     def __enter__(self) -> Self:
         return self

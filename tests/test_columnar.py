@@ -147,3 +147,117 @@ def test_a_page_the_reader_cannot_take_turns_the_series_to_dicts() -> None:
     assert list(df["runId"]) == ["a", "b", "c"]
     assert str(df["createTime"].dtype) == "datetime64[us, UTC]"
     assert engine.columnar_tables == before
+
+
+# ---- frame for frame, the Python types in list cells included ----
+
+
+def cells(frame: pd.DataFrame) -> list:
+    """Every object cell as (type, value) all the way down: 1 and 1.0, [] and () differ."""
+
+    def deep(value: object) -> object:
+        if isinstance(value, list):
+            return ("list", [deep(v) for v in value])
+        if isinstance(value, dict):
+            return ("dict", [(k, deep(v)) for k, v in value.items()])
+        return (type(value).__name__, repr(value))
+
+    return [(name, [deep(v) for v in frame[name]]) for name in frame.columns if frame[name].dtype == object]
+
+
+def same(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(fast, slow)
+    assert list(fast.dtypes) == list(slow.dtypes)
+    assert cells(fast) == cells(slow)
+
+
+@pytest.mark.parametrize(
+    "resource, provider",
+    [
+        ("azure.container_registry.runs", "azure"),
+        ("databricks_workspace.cleanrooms.task_runs", "databricks"),
+        ("airplane.runs.runs", "airplane"),
+    ],
+)
+def test_every_provider_same_frame_with_types_in_list_cells(sandbox: Sandbox, resource: str, provider: str) -> None:
+    scopes = sandbox.scopes()[provider]
+    if provider == "airplane":
+        scopes = [{"taskID": s["taskID"]} for s in scopes]
+    fast, slow, _ = both(sandbox, (resource, scopes))
+    assert len(fast) > 100
+    same(fast, slow)
+
+
+def pages_session(pages: list[dict]) -> rp.Session:
+    import json
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        number = int(path[2:]) if path.startswith("/p") and path[2:].isdigit() else 0
+        return httpx.Response(200, content=json.dumps(pages[number]).encode())
+
+    return mock(handler)
+
+
+ONE = ("SELECT * FROM azure.container_registry.runs WHERE subscriptionId = 'sub' AND "
+       "resourceGroupName = 'rg' AND registryName = 'alpha1'")
+
+
+def test_pages_with_different_fields_are_joined_columnar_in_the_dict_paths_order() -> None:
+    """Each page is read on its own; fields only some pages have, objects that gain fields,
+    lists empty on one page, all-null fields: joined into the dict path's frame."""
+    pages = [
+        {"value": [run("a", platform={"os": "linux"}, outputImages=[], x=None)], "nextLink": "https://mgmt.test/p1"},
+        {"value": [run("b", platform={"os": "windows", "variant": "v8"}, late="z",
+                       outputImages=[{"registry": "r", "tag": "t"}], x="set")], "nextLink": "https://mgmt.test/p2"},
+        {"value": [run("c", later=7, customRegistries=["q"]), run("d", platform={})]},
+    ]
+    frames = []
+    used = 0
+    for columnar in (True, False):
+        client.COLUMNAR = columnar
+        before = engine.columnar_tables
+        try:
+            frames.append(rp.query(ONE, session=pages_session(pages)))
+        finally:
+            client.COLUMNAR = True
+        used = used or engine.columnar_tables - before
+    assert used == 1
+    assert list(frames[0]["runId"]) == ["a", "b", "c", "d"]
+    assert list(frames[0].columns).index("late") < list(frames[0].columns).index("later")
+    same(frames[0], frames[1])
+
+
+def test_a_series_that_turns_to_dicts_midway_gives_the_dict_paths_frame() -> None:
+    """Pages read columnar, then one the reader refuses (mixed kinds): the earlier pages'
+    rows come back from what their one read kept, exactly as parsed dicts would."""
+    pages = [
+        {"value": [run("a", d=True, outputImages=[{"tag": "1"}])], "nextLink": "https://mgmt.test/p1"},
+        {"value": [run("b", d=False)], "nextLink": "https://mgmt.test/p2"},
+        {"value": [run("c", d=[1, "x"])]},
+    ]
+    frames = []
+    for columnar in (True, False):
+        client.COLUMNAR = columnar
+        before = engine.columnar_tables
+        try:
+            frames.append(rp.query(ONE, session=pages_session(pages)))
+        finally:
+            client.COLUMNAR = True
+        assert engine.columnar_tables == before
+    same(frames[0], frames[1])
+
+
+def test_arrow_dtypes_setting_gives_arrow_backed_list_columns(sandbox: Sandbox) -> None:
+    scopes = sandbox.scopes()["azure"][:2]
+    with rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)) as s:
+        plain = engine.fetch_frame("azure.container_registry.runs", scopes, session=s)
+        s.settings.arrow_dtypes = True
+        arrow = engine.fetch_frame("azure.container_registry.runs", scopes, session=s)
+    lists = [c for c in plain.columns if plain[c].dtype == object]
+    assert "outputImages" in lists
+    for name in lists:
+        assert isinstance(arrow[name].dtype, pd.ArrowDtype)
+        assert arrow[name].array._pa_array.to_pylist() == list(plain[name])
+    others = [c for c in plain.columns if c not in lists]
+    pd.testing.assert_frame_equal(arrow[others], plain[others])

@@ -41,6 +41,8 @@ def test_a_saved_query_is_read_in_from_and_fetched_again_on_use(ip: InteractiveS
     counts = cell(ip, "", "SELECT taskID, count(*) AS n FROM failed GROUP BY taskID ORDER BY n DESC")
     assert int(counts["n"].sum()) == len(first)
     assert len(sandbox.requests) > before  # the saved query was fetched again, not a kept result
+    # the footer counts the requests the saved query sent
+    assert counts.attrs["runs_pandas"]["requests"] == first.attrs["runs_pandas"]["requests"] > 0
 
 
 def test_saved_query_joins_a_resource_and_with_names_it_explicitly(ip: InteractiveShell) -> None:

@@ -1,7 +1,10 @@
 """mkdocs hook: the example notebooks with their outputs, and the pictures, made at build time.
 
 Nothing here is a stored output: every picture and every notebook output comes from running
-the code of this checkout against the offline sandbox while the site builds.
+the code of this checkout against the offline sandbox while the site builds. (The
+screenshots of JupyterLab in `docs/images/`, a form, completion, progress and --watch, are
+the close-ups `tests/browser/test_live_in_jupyterlab.py` writes to `test-artifacts/docs/`:
+copy them there to refresh them.)
 
 - `on_config` lists one nav entry per example notebook under the section that holds
   `notebooks/index.md`.

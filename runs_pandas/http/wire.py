@@ -44,20 +44,24 @@ class Series:
 
 @dataclass
 class Columnar:
-    """The pages of a series read by pyarrow's JSON reader, and what read them."""
+    """The pages of a series read by pyarrow's JSON reader: each page's rows as the struct
+    array its one read made (the page's bytes are not kept), and what read them."""
 
-    schema: Any  # the explicit pyarrow schema the pages were read with
+    schema: Any  # the explicit pyarrow schema the next page is read with
     rows_key: str
-    bodies: list[bytes] = field(default_factory=list)
+    parts: list[Any] = field(default_factory=list)  # per page: its rows, a pyarrow StructArray
     counts: list[int] = field(default_factory=list)  # rows per page
+    declared: Any = None  # the catalog's part of the schema (`schema` grows while reading)
+
+    def __post_init__(self) -> None:
+        if self.declared is None:
+            self.declared = self.schema
 
     def dict_rows(self) -> list[dict[str, Any]]:
-        """The rows as the dict path has them (bodies parsed again)."""
-        from runs_pandas import pages
-
+        """The rows as the dict path has them: what each page's read holds, as dicts."""
         rows: list[dict[str, Any]] = []
-        for body in self.bodies:
-            rows.extend(pages.page_rows(parse_json(body), f"$.{self.rows_key}"))
+        for part in self.parts:
+            rows.extend(part.to_pylist())
         return rows
 
 

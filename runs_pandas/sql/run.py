@@ -11,6 +11,7 @@ frame never hides a resource; a CTE of the same name wins over a frame (SQL scop
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,51 +21,101 @@ from sqlglot import exp
 from runs_pandas.errors import QueryError
 
 
+class Database:
+    """One in-memory DuckDB connection that a session's queries share (made on the first).
+
+    Opening a connection and attaching the provider catalogs is a fixed cost of every query
+    otherwise. Each query registers its Arrow tables, queries them through views (no copy
+    into DuckDB's own storage) and drops them again; a lock keeps one query at a time on it.
+    """
+
+    def __init__(self) -> None:
+        self._con: Any = None
+        self._attached: set[str] = set()
+        self._schemas: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        import duckdb  # heavy: loaded on first query, not on import
+
+        if self._con is None:
+            self._con = duckdb.connect(":memory:")
+            self._con.execute("SET TimeZone = 'UTC'")
+        return self._con
+
+    def run(
+        self,
+        text: str,
+        tables: Mapping[str, pa.Table],
+        params: Mapping[str, Any],
+        frames: Mapping[str, Any] | None = None,
+    ) -> pa.Table:
+        """The result of `text` over `tables` (see `run`)."""
+        import duckdb
+
+        with self._lock:
+            con = self._connection()
+            views: list[str] = []
+            registered: list[str] = []
+            try:
+                for index, (resource_id, table) in enumerate(tables.items()):
+                    provider, service, name = resource_id.split(".")
+                    if provider not in self._attached:
+                        con.execute(f"ATTACH ':memory:' AS {_quote(provider)}")
+                        self._attached.add(provider)
+                    if (provider, service) not in self._schemas:
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(provider)}.{_quote(service)}")
+                        self._schemas.add((provider, service))
+                    source = f"__runs_pandas_{index}"
+                    con.register(source, table)
+                    registered.append(source)
+                    view = f"{_quote(provider)}.{_quote(service)}.{_quote(name)}"
+                    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
+                    views.append(view)
+                for name, frame in (frames or {}).items():
+                    con.register(name, frame)
+                    registered.append(name)
+                used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", text))
+                bound = {k: v for k, v in params.items() if k in used}
+                try:
+                    relation = con.sql(text, params=bound or None)
+                    return pa.table({}) if relation is None else relation.to_arrow_table()
+                except duckdb.Error as exc:
+                    raise _query_error(exc) from None
+            finally:
+                for view in views:
+                    con.execute(f"DROP VIEW IF EXISTS {view}")
+                for source in registered:
+                    con.unregister(source)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+                self._attached.clear()
+                self._schemas.clear()
+
+
 def run(
     text: str,
     tables: Mapping[str, pa.Table],
     params: Mapping[str, Any],
     frames: Mapping[str, Any] | None = None,
+    database: Database | None = None,
 ) -> pa.Table:
     """The result of `text` over `tables` (keyed by resource id), placeholders bound.
 
     `frames` are extra one-part tables (pandas DataFrames or Arrow tables) by name.
+    `database`: the session's shared connection; a fresh one (closed after) when not given.
     """
-    import duckdb  # heavy: loaded on first query, not on import
-
-    con = duckdb.connect(":memory:")
+    if database is not None:
+        return database.run(text, tables, params, frames)
+    own = Database()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        attached: set[str] = set()
-        for index, (resource_id, table) in enumerate(tables.items()):
-            provider, service, name = resource_id.split(".")
-            if provider not in attached:
-                con.execute(f"ATTACH ':memory:' AS {_quote(provider)}")
-                attached.add(provider)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(provider)}.{_quote(service)}")
-            view = f"__runs_pandas_{index}"
-            con.register(view, table)
-            con.execute(
-                f"CREATE TABLE {_quote(provider)}.{_quote(service)}.{_quote(name)} AS "
-                f"SELECT * FROM {view}"
-            )
-            con.unregister(view)
-        for name, frame in (frames or {}).items():
-            con.register(name, frame)
-        used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", text))
-        bound = {k: v for k, v in params.items() if k in used}
-        try:
-            relation = con.sql(text, params=bound or None)
-        except duckdb.Error as exc:
-            raise _query_error(exc) from None
-        if relation is None:
-            return pa.table({})
-        try:
-            return relation.to_arrow_table()
-        except duckdb.Error as exc:
-            raise _query_error(exc) from None
+        return own.run(text, tables, params, frames)
     finally:
-        con.close()
+        own.close()
 
 
 def used_frames(

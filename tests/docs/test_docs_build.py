@@ -184,6 +184,11 @@ def test_pictures_of_each_plot_are_drawn_at_build_time(site: Path) -> None:
         assert picture.stat().st_size > 5_000, f"{name}.png is too small to be a chart"
     magic = page(site, "magic")
     assert magic.count("runs-pandas-footer") >= 1 and "Saved queries" in magic and "--watch" in magic
+    for shot in ("progress", "completion", "watch"):
+        assert f"images/{shot}.png" in magic, f"no {shot} screenshot on the magic page"
+    assert "images/form.png" in page(site, "forms")
+    for shot in ("progress", "completion", "watch", "form"):
+        assert (site / "images" / f"{shot}.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_troubleshooting_shows_real_messages(site: Path) -> None:
