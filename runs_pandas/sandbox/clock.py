@@ -208,3 +208,26 @@ def _job_id(runs: list[dict[str, Any]], notebook: str, rng: random.Random) -> in
         if run["notebook_name"] == notebook and info.get("collaborator_job_id"):
             return int(info["collaborator_job_id"])
     return rng.randrange(10**14, 10**15)
+
+
+# -- retention -------------------------------------------------------------------------
+
+
+def forget(acr: AcrStore, databricks: DatabricksApi, airplane: AirplaneApi, before: int) -> None:
+    """Drop runs created before `before` (ticks) from every API: the providers' limited history."""
+    for registry in REGISTRIES:
+        built = acr.runs(registry)
+        with acr.write_lock:
+            kept = [run for run in built.runs if run.fields["createTime"] >= before]
+            built.by_id = {run.run_id.lower(): run for run in kept}
+            built.runs = kept
+    listed = airplane.runs()
+    with airplane._lock:
+        runs = [run for run in listed if parse_iso(run.obj["createdAt"]) >= before]
+        airplane._by_id = {run.obj["id"]: run for run in runs}
+        airplane._runs = runs
+    with databricks._lock:
+        for room in databricks._built.values():
+            keep = [i for i, run in enumerate(room.runs) if int(run["start_time"]) * 10_000 >= before]
+            room.runs = [room.runs[i] for i in keep]
+            room.encoded = [room.encoded[i] for i in keep]

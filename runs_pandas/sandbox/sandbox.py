@@ -43,6 +43,9 @@ class Sandbox:
     Azure-AsyncOperation and Location, done at once; update: 200), ``"async_operation"``
     (update 201 and cancel 202 with Azure-AsyncOperation, the status InProgress on the first
     poll), ``"location"`` (202 with Location only; its polls answer 202, then 204).
+
+    ``advance(hours=...)`` moves the clock: runs in progress finish, new runs arrive. With
+    ``retention_days`` the APIs then forget runs created longer ago, as the providers do.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class Sandbox:
         page_size: dict[str, int] | None = None,
         port: int = 0,
         lro: str = "arm",
+        retention_days: float | None = None,
     ) -> None:
         unknown = set(page_size or {}) - set(PROVIDERS)
         if unknown:
@@ -65,6 +69,7 @@ class Sandbox:
             raise ValueError(f"lro must be one of {LRO_VARIANTS}, not {lro!r}")
         sizes = {**DEFAULT_PAGE_SIZE, **(page_size or {})}
         self.seed = seed
+        self.retention = None if retention_days is None else timedelta(days=retention_days)
         self.now = anchor(now)
         ticks = to_ticks(self.now)
         self._acr = AcrStore(max(0, acr_runs), seed, ticks)
@@ -201,7 +206,7 @@ class Sandbox:
         step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         if step < timedelta(0):
             raise ValueError(f"the sandbox clock only moves forward; got {step}")
-        from .clock import advance_acr, advance_airplane, advance_databricks
+        from .clock import advance_acr, advance_airplane, advance_databricks, forget
 
         with self._lock:
             old, new = self.now, self.now + step
@@ -210,6 +215,8 @@ class Sandbox:
             advance_acr(self._acr, self.seed, to_ticks(old), to_ticks(new))
             advance_databricks(self._databricks, self.seed, to_ticks(old) // 10_000, to_ticks(new) // 10_000)
             advance_airplane(self._airplane, self.seed, to_ticks(old) // 10, to_ticks(new) // 10)
+            if self.retention is not None:
+                forget(self._acr, self._databricks, self._airplane, to_ticks(new - self.retention))
             self.now = new
         return new
 

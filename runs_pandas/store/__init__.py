@@ -4,8 +4,9 @@
 >>> runs_pandas.query("SELECT status, count(*) FROM airplane.runs.runs GROUP BY 1", source="store")
 >>> runs_pandas.store.info(); runs_pandas.store.export_parquet("runs/")
 
-For callers that fetch elsewhere (Spark executors): `sync_scopes(resource, scopes)` syncs
-scopes from their cursors; `fetch_increment(call, cursor, session)` is the store-free step.
+For callers that hold scopes: `sync_scopes(resource, scopes)` syncs them from their cursors.
+Split for fetching elsewhere (Spark executors): `cursors()` -> `fetch_increment()` (store-free)
+-> `write_delta()`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from runs_pandas.store.export import export_parquet, partition_path
 from runs_pandas.store.increment import Cursor, Delta, Increment, fetch_increment, plan_increment
 from runs_pandas.store.info import info, prune
 from runs_pandas.store.source import SOURCES
-from runs_pandas.store.sync import sync, sync_scopes
+from runs_pandas.store.sync import cursors, series_of, sync, sync_scopes, write_delta
 
 __all__ = [
     "SCHEMA_VERSION", "SOURCES", "Cursor", "Delta", "Increment", "StoreError", "export_parquet", "fetch_increment",
-    "info", "partition_path", "plan_increment", "prune", "store_path", "sync", "sync_scopes",
+    "cursors", "info", "partition_path", "plan_increment", "prune", "series_of", "store_path", "sync", "sync_scopes",
+    "write_delta",
 ]

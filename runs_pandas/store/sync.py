@@ -57,6 +57,40 @@ def sync_scopes(
     return sync_calls(calls, session, sql=f"-- sync {resource_id} for {len(calls)} scope(s)")
 
 
+def series_of(resource_id: str, scope: Mapping[str, Any]) -> Call:
+    """The request series that fetches one scope of a resource (what `fetch_increment` takes)."""
+    return plan_scopes(catalog().resource(resource_id), [scope], catalog())[0]
+
+
+def cursors(
+    resource_id: str, scopes: Sequence[Mapping[str, Any]], session: Session | None = None
+) -> list[Cursor | None]:
+    """Each scope's cursor in the store (None: never synced), for fetching elsewhere.
+
+    With `fetch_increment` (run where the fetch runs, e.g. a Spark executor) and
+    `write_delta` (back where the store is), a sync split in three:
+
+        found = cursors(rid, scopes)
+        deltas = [fetch_increment(series_of(rid, s), c, session) for s, c in zip(scopes, found)]
+        for scope, delta in zip(scopes, deltas): write_delta(rid, scope, delta)
+    """
+    session = session or default_session()
+    with connect(session) as con:
+        return [cursor(con, series_of(resource_id, scope)) for scope in scopes]
+
+
+def write_delta(
+    resource_id: str, scope: Mapping[str, Any], delta: Delta, session: Session | None = None
+) -> dict[str, int]:
+    """Write what `fetch_increment` brought for one scope, in one transaction; its counts."""
+    if delta.failures:
+        raise StoreError(f"{resource_id} {dict(scope)}: the fetch failed ({delta.failures[0]}); nothing is written")
+    session = session or default_session()
+    call = series_of(resource_id, scope)
+    with connect(session) as con:
+        return write_series(con, call, delta.table, delta.requests, series=series_key(call), created=delta.cursor.created)
+
+
 def sync_calls(calls: Sequence[Call], session: Session, *, sql: str) -> pd.DataFrame:
     """Sync the given request series concurrently, each written in its own transaction."""
     rows: dict[int, dict[str, Any]] = {}

@@ -94,6 +94,16 @@ def _upsert(con: duckdb.DuckDBPyConnection, call: Call, names: list[str], reques
             "FROM _incoming WHERE false"
         ).fetchall()
     widen(con, table, "_incoming")
+    stored = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {in_scope} LIMIT 1)", scope_values).fetchall()
+    if not stored[0][0]:  # a scope synced for the first time: nothing to match, so no joins
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT *, now() AS {FIRST_SEEN}, now() AS {LAST_SEEN} FROM _incoming"
+        ).fetchall()
+        total = con.execute("SELECT count(*) FROM _incoming").fetchall()[0][0]
+        con.execute(
+            f"INSERT INTO {SYNCS} VALUES (?, ?, now(), ?, ?, 0, ?)", [resource.id, scope_text(call), total, total, requests]
+        ).fetchall()
+        return {"new": int(total), "updated": 0, "unchanged": 0}
     common = [c for c in columns(con, "_incoming") if c not in BOOKKEEPING]
     differs = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM n.{quote(c)}" for c in common) or "false"
     keyed = con.execute(

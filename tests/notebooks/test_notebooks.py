@@ -8,6 +8,7 @@ lead nowhere, so nothing can reach the internet. The notebooks are stored withou
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -205,3 +206,14 @@ def test_spark_notebook_matches_the_pandas_path_and_reports_the_failed_scopes() 
     assert "equal to df.runs.fetch: True" in equal
     errors = "".join(o.get("text", "") for o in tagged(nb, "spark-errors").outputs)
     assert errors.count("decommissioned") == 3 and "404" in errors
+
+
+def test_history_notebook_syncs_incrementally_and_answers_from_forgotten_days() -> None:
+    nb, _ = executed("09-history-and-sync.ipynb")
+    text = "".join(o.get("text", "") for o in tagged(nb, "second-sync").outputs)
+    first, second = (int(n) for n in re.findall(r"first sync (\d+), second sync (\d+)", text)[0])
+    assert second * 10 <= first
+    answer = "".join(o.get("text", "") for o in tagged(nb, "history-question").outputs)
+    assert int(re.findall(r"no longer list: (\d+)", answer)[0]) > 0
+    agree = "".join(o.get("text", "") for o in tagged(nb, "stored-equals-live").outputs)
+    assert "equal counts on all of them: True" in agree

@@ -76,3 +76,18 @@ def test_the_clock_only_moves_forward() -> None:
     with pytest.raises(ValueError, match="only moves forward"):
         sb.advance(minutes=-1)
     assert sb.advance() == ANCHOR
+
+
+def test_with_retention_the_apis_forget_old_runs_as_the_clock_moves() -> None:
+    sb = Sandbox(acr_runs=400, databricks_runs=200, airplane_runs=200, now=ANCHOR, retention_days=29).start()
+    try:
+        before = frames(sb)
+        sb.advance(days=1)
+        after = frames(sb)
+    finally:
+        sb.stop()
+    cutoff = ANCHOR + timedelta(days=1) - timedelta(days=29)
+    assert (before["airplane"]["createdAt"] < cutoff).any()
+    assert (after["airplane"]["createdAt"] >= cutoff).all() and (after["acr"]["createTime"] >= cutoff).all()
+    assert (after["databricks"]["start_time"] >= cutoff).all()
+    assert len(after["acr"]) < len(before["acr"]) + (after["acr"]["createTime"] > ANCHOR).sum()

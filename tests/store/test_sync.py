@@ -204,3 +204,25 @@ def test_a_version_1_store_is_read_then_migrated_by_the_next_sync(session: rp.Se
     assert con.sql("SELECT value FROM _runs_pandas_meta WHERE key = 'schema_version'").fetchall() == [("2",)]
     con.close()
     assert rp.sync(AIRPLANE, session=session)["since"].notna().all()
+
+
+def test_a_sync_split_in_cursors_fetch_and_write_equals_sync_scopes(session: rp.Session, sandbox: Sandbox) -> None:
+    """The three steps a Spark driver and its executors take give what sync_scopes gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runs_pandas.store import cursors, fetch_increment, series_of, write_delta
+
+    rid, scopes = "azure.container_registry.runs", acr_scopes(sandbox)
+    for _ in range(2):  # a first, whole sync; then one from the cursors, after the clock moved
+        found = cursors(rid, scopes, session)
+        with ThreadPoolExecutor(2) as pool:  # where the fetch runs: no store there
+            deltas = list(pool.map(lambda sc: fetch_increment(series_of(rid, sc[0]), sc[1], session), zip(scopes, found)))
+        counts = [write_delta(rid, scope, delta, session) for scope, delta in zip(scopes, deltas)]
+        assert all(c["new"] > 0 for c in counts)
+        sandbox.advance(hours=6)
+    assert all(c is not None and c.created is not None for c in found)
+    assert all(d.since is not None for d in deltas)
+    report = rp.sync(acr_sql(sandbox), session=session)  # the same cursors: the SQL's series are these scopes
+    assert report["since"].notna().all()
+    same(rp.query(acr_sql(sandbox), session=session), rp.query(acr_sql(sandbox), session=session, source="store"),
+         ["registryName", "runId"])
