@@ -66,13 +66,15 @@ class Credentials:
 
         with self._lock:
             if provider.name not in self._found:
-                found: list[Connection] = []
+                # bound to a scope first; a secret given for the whole provider serves every
+                # other scope, so nothing is looked up in the environment then
+                found = [given(self, provider, spec) for spec in self._specs if spec.get("provider") == provider.name]
                 if provider.name in self._given:
                     secret = checked(self._given[provider.name], GIVEN)
                     found.append(Connection(provider.name, None, GIVEN, "token",
                                             static_headers(provider, secret), priority=0, anywhere=True))
-                found += [given(self, provider, spec) for spec in self._specs if spec.get("provider") == provider.name]
-                found += discover(self, provider)
+                else:
+                    found += discover(self, provider)
                 self._found[provider.name] = sorted(found, key=lambda c: c.priority)  # the user's first
             return list(self._found[provider.name])
 

@@ -91,10 +91,15 @@ def _method(values: Mapping[str, str | None]) -> str:
     return "default (databricks-sdk picks)"
 
 
-def _env_values() -> dict[str, str | None]:
-    from databricks.sdk.core import Config
+# the SDK's variables that say where and how (its documented names): read without importing
+# the SDK, which takes seconds; it is imported when a request needs its headers
+_ENV = {"host": "DATABRICKS_HOST", "token": "DATABRICKS_TOKEN", "client_id": "DATABRICKS_CLIENT_ID",
+        "client_secret": "DATABRICKS_CLIENT_SECRET", "azure_client_secret": "ARM_CLIENT_SECRET",
+        "auth_type": "DATABRICKS_AUTH_TYPE", "username": "DATABRICKS_USERNAME"}
 
-    return {a.name: os.environ.get(a.env) for a in Config.attributes() if a.env}
+
+def _env_values() -> dict[str, str | None]:
+    return {name: os.environ.get(env) for name, env in _ENV.items()}
 
 
 def find(credentials: Credentials, provider: Provider, source: CredentialSource) -> list[Connection]:
