@@ -203,7 +203,8 @@ def perform(
         for args in arg_sets
     ]
     if dry_run:
-        return requests_frame(requests)
+        dry = requests_frame(requests)
+        return stamp(dry, sql, [action.resource.id], 0, started, method=action.method.name, dry_run=True)
     sender = session.sender()
     settings = session.settings
     if not outcomes and len(requests) == 1:
@@ -303,8 +304,12 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
         if (p := action.method.param(name)) is not None and p.column and p.location != "body"
     }
     rows = rows_of(response.body, action.method.rows) if response.body is not None else []
-    if not rows or not all(isinstance(r, dict) for r in rows):
-        status_row: dict[str, Any] = {"method": action.method.name, "http_status": response.status}
+    if not rows or not all(isinstance(r, dict) for r in rows) or not any(rows):
+        # nothing to show but the outcome (202 Accepted, `{}`): one row, as the list form gives
+        scope = {k: [v] for k, v in request.args.items()}
+        status_row: dict[str, Any] = {
+            "method": action.method.name, "outcome": "ok", "http_status": response.status, "error": None,
+        }
         if response.body is not None and not isinstance(response.body, dict):
             status_row["body"] = json.dumps(response.body)
         lro = action.method.long_running
@@ -316,7 +321,8 @@ def _body_frame(action: Action, request: Request, response: Response) -> pd.Data
     looks_like_run = action.method.rows == "$" and _looks_like_run(action, rows)
     fields = action.resource.fields if not operation and (action.method.lift or looks_like_run) else []
     scope = {k: v * len(rows) for k, v in scope.items()}
-    return frames.to_frame(frames.to_table(rows, fields, scope, lift=action.method.lift))
+    leading = action.resource.leading if fields else ()
+    return frames.to_frame(frames.to_table(rows, fields, scope, lift=action.method.lift, leading=leading))
 
 
 def _looks_like_run(action: Action, rows: list[dict[str, Any]]) -> bool:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import TYPE_CHECKING
 
@@ -170,7 +171,9 @@ def resources(service: str) -> pd.DataFrame:
     ]
     if not rows:
         known = sorted({f"{found.name}.{r.service}" for r in found.resources})
-        raise UnknownResourceError(f"unknown service {service!r}; services are: {', '.join(known)}")
+        close = difflib.get_close_matches(service.lower(), known, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownResourceError(f"unknown service {service!r}{hint}; services are: {', '.join(known)}")
     return pd.DataFrame(rows)
 
 

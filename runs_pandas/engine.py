@@ -18,7 +18,7 @@ from runs_pandas.actions import execute
 from runs_pandas.catalog import catalog
 from runs_pandas.errors import ApiError, QueryError, RequestBudgetError, fetch_failure
 from runs_pandas.http import Request, Sender, Series
-from runs_pandas.progress import Progress
+from runs_pandas.progress import Progress, expected_pages
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.plan import Call, first_request, plan, plan_scopes
@@ -64,7 +64,7 @@ def query(
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 
-        return stamp(discover(statement.text, session), sql, [], 0, started)
+        return stamp(discover(statement.text, session), sql, [], 0, started, full_width=True)
     if statement.kind == "explain":
         from runs_pandas.sql.explain import explain
 
@@ -92,7 +92,8 @@ def select(
     calls = plan(statement.references, catalog())
     first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
     if dry_run:
-        return requests_frame([r for rs in first_requests.values() for r in rs])
+        dry = requests_frame([r for rs in first_requests.values() for r in rs])
+        return stamp(dry, sql, list(calls), 0, started, dry_run=True)
     check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
     local = used_frames(statement.tree, statement.text, given or {})
@@ -158,7 +159,11 @@ def fetch(
         for rid, cs in calls.items()
         for call, request in zip(cs, first_requests[rid])
     ]
-    progress = Progress(session.settings.progress, len(jobs))
+    progress = Progress(
+        session.settings.progress,
+        len(jobs),
+        expected_pages=[expected_pages(c.method.paginator, dict(r.args), _row_cap(c, r)) for c, r in jobs],
+    )
     shared = sender is not None
     sender = sender or session.sender()
     out = Fetched(series=len(jobs))
@@ -216,6 +221,12 @@ def _why(series: Series, session: Session) -> Exception:
     return RequestBudgetError(f"the request budget (max_requests={budget}) ran out in this series")
 
 
+def _row_cap(call: Call, request: Request) -> int | None:
+    """The most rows a series can bring: its LIMIT, else a `$top`-style cap sent to the API."""
+    top = request.args.get(call.method.top_param) if call.method.top_param else None
+    return call.pushdown.limit if call.pushdown.limit is not None else top if isinstance(top, int) else None
+
+
 def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:
     return (call.resource.id, call.method.name, request.url, call.pushdown.limit)
 
@@ -263,7 +274,8 @@ def _table(fields: Any, picked: list[tuple[Call, Series]]) -> pa.Table:
             target.setdefault(name, [None] * start).extend([value] * len(batch))
         for column in (*scope.values(), *options.values()):
             column.extend([None] * (total - len(column)))
-    return frames.to_table(rows, fields, scope, options, lift=lift, struct=struct)
+    leading = picked[0][0].resource.leading if picked else ()
+    return frames.to_table(rows, fields, scope, options, lift=lift, struct=struct, leading=leading)
 
 
 columnar_tables = 0  # tables built by the columnar path (tests look at it)

@@ -2,6 +2,7 @@
 
     RunsError
     ├── QueryError               the SQL cannot be read or run (line and column when known)
+    │   ├── SqlSyntaxError         cannot be parsed: line, column, a caret, what was expected
     │   ├── UnknownResourceError   no such provider / resource / method (names the closest)
     │   └── ParamError             a bad or unknown parameter value
     │       └── MissingParamError  required parameters not given (names each, and those given)
@@ -35,6 +36,21 @@ class QueryError(RunsError):
         self.col = col
         where = f" (line {line}, column {col})" if line is not None and col is not None else ""
         super().__init__(f"{message}{where}")
+
+
+class SqlSyntaxError(QueryError):
+    """The SQL cannot be parsed; the message shows the line with a caret under the place."""
+
+    def __init__(self, expected: str, text: str, line: int, col: int, width: int = 1) -> None:
+        self.expected = expected
+        lines = text.splitlines() or [""]
+        source = lines[min(line, len(lines)) - 1]
+        caret = " " * (col - 1) + "^" * max(1, min(width, len(source) - col + 1))
+        RunsError.__init__(
+            self, f"SQL syntax error at line {line}, column {col}: {expected}\n  {source}\n  {caret}"
+        )
+        self.line = line
+        self.col = col
 
 
 class UnknownResourceError(QueryError):

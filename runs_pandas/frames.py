@@ -55,8 +55,11 @@ def to_table(
     options: Mapping[str, Sequence[Any]] | None = None,
     lift: str | None = None,
     struct: pa.Array | None = None,
+    leading: Sequence[str] = (),
 ) -> pa.Table:
     """Typed, nested Arrow table: `scope` columns first, then catalog fields, then unknown ones.
+
+    `leading` (the resource's key columns: id, status, times) come right after the scope.
 
     `scope` holds per-row values of the parameters that chose each request (one list per
     parameter, as long as `rows`), so rows from several scopes can be told apart;
@@ -80,6 +83,11 @@ def to_table(
     for name, values in (options or {}).items():
         if name not in columns:
             columns[name] = _scope_array(values)
+    if leading:
+        first = [n for n in (scope or {}) if n in columns and n not in known]
+        tops = [n.split(".")[0] for n in leading]  # a dotted name moves its whole object
+        first += [n for n in tops if n in columns and n not in first]
+        columns = {n: columns[n] for n in (*first, *(n for n in columns if n not in first))}
     return pa.table(columns)
 
 

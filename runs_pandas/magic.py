@@ -12,6 +12,7 @@ lists them; `%runsql --help` lists the options.
 
 from __future__ import annotations
 
+import difflib
 import re
 from argparse import Namespace
 from collections.abc import Callable
@@ -200,7 +201,10 @@ def parse_line(line: str, cell: str | None) -> tuple[Namespace, str]:
     except ValueError as exc:
         raise UsageError(f"cannot read the %runsql options: {exc}") from None
     if unknown:
-        raise UsageError(f"unknown option {unknown[0]}; options are {_OPTIONS}")
+        known = [o for o in cast(Any, RunsSql.runsql).parser._option_string_actions if o.startswith("--")]
+        close = difflib.get_close_matches(unknown[0].split("=")[0], known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"unknown option {unknown[0]}{hint}; options are {_OPTIONS}")
     if options.limit is not None and options.limit < 1:
         raise UsageError("--limit takes a number of rows, e.g. --limit 20")
     if options.watch_max is not None and options.watch_max < 1:

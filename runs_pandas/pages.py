@@ -114,10 +114,17 @@ def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Tabl
     pages after are read with that type straight away. Raises when the reader is unsure.
     """
     table = read_pages(content, schema, rows_key)
-    if _has(table.schema.field(rows_key).type, pa.types.is_timestamp):
-        rows_type = _no_times(table.schema.field(rows_key).type)
+    rows_type = table.schema.field(rows_key).type
+    if _has(rows_type, pa.types.is_timestamp):
+        rows_type = _no_times(rows_type)
         schema = pa.schema([pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)])
         table = read_pages(content, schema, rows_key)
+    # the next page is read with every field seen so far declared (not the all-null ones,
+    # whose kind is not known yet): most pages then come out with one type, and joining
+    # them needs no cast
+    declared = _known(rows_type)
+    if declared != schema.field(rows_key).type:
+        schema = pa.schema([pa.field(rows_key, declared), *(f for f in schema if f.name != rows_key)])
     return table, schema
 
 
@@ -133,10 +140,8 @@ def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lif
     if not parts:
         return None  # no rows: the dict path is as quick and sure
     try:
-        kinds = {p.type for p in parts}
-        if len(kinds) == 1:
-            kind = parts[0].type
-        else:
+        kind = parts[-1].type  # read with every field of the pages before declared
+        if any(p.type != kind for p in parts):
             unified = pa.unify_schemas(
                 [pa.schema([pa.field("rows", p.type)]) for p in parts], promote_options="permissive"
             )
@@ -171,6 +176,20 @@ def _safe(kind: pa.DataType) -> bool:
     if pa.types.is_list(kind):
         return _safe(kind.value_type)
     return any(test(kind) for test in _SAFE_LEAVES)
+
+
+def _known(kind: pa.DataType) -> pa.DataType:
+    """`kind` without the fields whose kind is not known yet: null, or lists of null."""
+    if pa.types.is_struct(kind):
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        return pa.struct([pa.field(f.name, _known(f.type)) for f in fields if not _unknown(f.type)])
+    if pa.types.is_list(kind):
+        return pa.list_(_known(kind.value_type))
+    return kind
+
+
+def _unknown(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_null(kind) or pa.types.is_list(kind) and _unknown(kind.value_type))
 
 
 def _no_times(kind: pa.DataType) -> pa.DataType:

@@ -47,7 +47,8 @@ def test_acr_columns_and_types(session: rp.Session, sandbox: Sandbox) -> None:
     scope = sandbox.scopes()["azure"][0]
     df = rp.query(f"SELECT * FROM azure.container_registry.runs WHERE {acr_where(scope)}", session=session)
     assert len(df) > 500
-    assert list(df.columns[:4]) == ["subscriptionId", "resourceGroupName", "registryName", "id"]
+    # scope params, then the key columns (catalog `leading`), then the rest in catalog order
+    assert list(df.columns[:5]) == ["subscriptionId", "resourceGroupName", "registryName", "runId", "status"]
     assert str(df["createTime"].dtype) == "datetime64[us, UTC]"
     assert str(df["agentConfiguration.cpu"].dtype) == "Int64"
     assert str(df["isArchiveEnabled"].dtype) == "boolean"

@@ -35,6 +35,7 @@ def html_of(ip: InteractiveShell, frame) -> str:
 
 def test_interactive_results_are_datatables_with_the_footer(ip: InteractiveShell) -> None:
     assert interactive.available(), "itables is part of the test install (runs_pandas[interactive])"
+    ip.run_line_magic("config", "RunsSql.display_limit = 50")  # the shell outlives other tests' settings
     frame = ip.run_cell_magic("runsql", "", "SELECT id, status FROM airplane.runs.runs LIMIT 80")
     plain = html_of(ip, frame)
     assert "new ITable(" not in plain and "showing the first 50" in plain

@@ -9,7 +9,7 @@ import pytest
 
 import runs_pandas as rp
 from runs_pandas.http import Request
-from runs_pandas.progress import Progress
+from runs_pandas.progress import LineView, Progress
 from runs_pandas.sandbox import Sandbox
 
 
@@ -47,9 +47,10 @@ def test_cache_reuses_pages_until_an_action_changes_something(fresh_sandbox: San
 
 def test_progress_counts_pages_and_rows_per_resource() -> None:
     stream = io.StringIO()
-    progress = Progress(enabled=True, total_series=1, delay=0, file=stream, mininterval=0)
+    progress = Progress(enabled=True, total_series=1, delay=0, view=LineView(stream))
     request = Request("airplane.runs.runs", "listRuns", "GET", "http://x")
     progress(request, 50)
+    progress._drawn = 0.0  # draw again at once (redraws are spaced out)
     progress(request, 7)
     progress.close()
     assert progress.pages == {"airplane.runs.runs": 2} and progress.rows == {"airplane.runs.runs": 57}

@@ -298,7 +298,8 @@ def test_form_displays_as_its_box() -> None:
     f = form(AIRPLANE)
     bundle = f._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == f.box.model_id
-    assert f.run_button in f.box.children[-2].children and f.output is f.box.children[-1]
+    assert f.run_button in f.box.children[-3].children and f.output is f.box.children[-1]
+    assert f.progress is f.box.children[-2]  # the form's own progress line, hidden until Run
 
 
 # ---------------------------------------------------------------------------- SQL forms

@@ -303,11 +303,18 @@ class Resource(_Model):
     fields: tuple[Field, ...]
     methods: tuple[Method, ...]
     runs: RunShape | None = None  # how its rows read as runs, for normalize()
+    # columns `SELECT *` shows first, after the scope params (id, status, times, duration);
+    # the others follow in catalog order
+    leading: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> Resource:
         if self.id.count(".") != 2:
             raise ValueError(f"resource id {self.id!r} must be provider.service.resource")
+        tops = {f.name for f in self.fields} | {p.name for m in self.methods for p in m.params}
+        unknown = [name for name in self.leading if name.split(".")[0] not in tops]
+        if unknown:
+            raise ValueError(f"resource {self.id!r}: leading columns {unknown} are not fields or params")
         if not self.methods:
             raise ValueError(f"resource {self.id!r} has no methods")
         for method in self.methods:

@@ -72,7 +72,8 @@ def layout(resource_id: str, scope: Mapping[str, pa.DataType]) -> Layout:
     options = [c for c in kept if not params[c]]
     template = frames.flatten(
         frames.to_table(
-            [], resource.fields, {c: [] for c in columns}, {c: [] for c in options}
+            [], resource.fields, {c: [] for c in columns}, {c: [] for c in options},
+            leading=resource.leading,  # the core's column order
         )
     )
     out: list[tuple[str, pa.DataType]] = []

@@ -19,6 +19,7 @@ from runs_pandas import values
 from runs_pandas.catalog import Catalog, Param, Resource
 from runs_pandas.errors import QueryError, UnknownResourceError
 from runs_pandas.sql.placeholders import duckdb_text, placeholders
+from runs_pandas.sql.syntax import check_statement, syntax_error, token_error
 from runs_pandas.values import checked as checked_value
 
 Kind = Literal["select", "exec", "show", "describe", "explain"]
@@ -61,6 +62,7 @@ def read(
     if not text:
         raise QueryError("the query is empty; write a SELECT, EXEC, SHOW or DESCRIBE statement")
     first = _first_word(text)
+    check_statement(text, first)
     if first == "EXPLAIN":
         inner = read(text[len(_leading(text, "EXPLAIN")):], catalog, params)
         if inner.kind != "select":
@@ -190,15 +192,11 @@ def _parse(text: str, dialect: str) -> exp.Expression:
     try:
         trees = sqlglot.parse(text, read=dialect)
     except ParseError as exc:
-        error = exc.errors[0] if exc.errors else {}
-        raise QueryError(
-            f"cannot read the SQL: {error.get('description', exc)} near "
-            f"{error.get('start_context', '')}{error.get('highlight', '')!s}",
-            line=error.get("line"),
-            col=error.get("col"),
-        ) from None
+        if not exc.errors:
+            raise token_error(text, str(exc)) from None
+        raise syntax_error(text, exc.errors[0]) from None
     except TokenError as exc:
-        raise QueryError(f"cannot read the SQL: {exc}") from None
+        raise token_error(text, str(exc)) from None
     except RecursionError:
         raise QueryError("cannot read the SQL: it nests too deeply (parentheses or subqueries)") from None
     statements = [t for t in trees if t is not None]
@@ -223,8 +221,7 @@ def _references(
                     Reference(resource, _conditions(table, resource, params), table, params)
                 )
                 continue
-            if parts[0].lower() in catalog.providers:
-                catalog.resource(resource_id)  # raises with the closest name
+            catalog.resource(resource_id)  # a misspelt provider, service or resource: the closest
         elif len(parts) == 2 or (len(parts) == 1 and resource_id not in ctes):
             tails = [r for r in catalog.resources if r.endswith("." + resource_id)]
             if tails:

@@ -199,6 +199,9 @@ def _query_error(exc: Exception) -> QueryError:
             f"\nHint: {missing.group(1)} is neither a resource (three-part id, see SHOW RESOURCES) "
             f"nor a DataFrame given in frames= (in the magic: a DataFrame variable of the notebook)"
         )
+    unknown = re.search(r'Referenced column "([^"]+)" not found.*?Candidate bindings: "([^"]+)"', message, re.S)
+    if unknown:
+        hint = f"\nunknown column {unknown.group(1)!r} (did you mean {unknown.group(2)!r}?)"
     if "syntax error at or near" in message:
         word = re.search(r'near "([^"]+)"', message)
         if word and word.group(1).lower() in _RESERVED:

@@ -92,6 +92,7 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -
             raise StoreError(f"{path} is a DuckDB file but not a runs_pandas store (no {META} table)")
         if read_only:
             return
+        con.begin()  # all or nothing: a process killed here leaves an empty file, not half a store
         con.execute(f"CREATE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         con.execute(f"INSERT INTO {META} VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]).fetchall()
         con.execute(
@@ -99,6 +100,7 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -
             "rows BIGINT, new BIGINT, updated BIGINT, requests BIGINT)"
         ).fetchall()
         _create_cursors(con)
+        con.commit()
         return
     rows = con.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchall()
     row = rows[0] if rows else None

@@ -11,6 +11,7 @@ import pandas as pd
 
 from runs_pandas import engine, render
 from runs_pandas.errors import IncompleteFetchError, RunsError
+from runs_pandas.progress import shown_in
 from runs_pandas.session import Session, default_session
 from runs_pandas.widgets.fields import (
     FieldSpec,
@@ -75,8 +76,12 @@ class Form:
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.run_button.on_click(lambda _button: self.run())
         self.output = w.Output()
+        # the form's own progress line: shown while Run fetches, hidden (never closed) after,
+        # so no output ever points at a widget model that is gone
+        self.progress = w.HTML(value="", layout=w.Layout(display="none"))
+        self.progress.add_class("runs-pandas-progress-widget")
         controls = w.HBox([self.run_button, self.dry_run, self.result_name])
-        self.box = w.VBox([w.HTML(title), *self._rows(), controls, self.output])
+        self.box = w.VBox([w.HTML(title), *self._rows(), controls, self.progress, self.output])
 
     # -- what a notebook shows
 
@@ -120,11 +125,13 @@ class Form:
         sql, params = self._build(values)
         self.run_button.disabled = True
         try:
-            # in a kernel, progress bars and any unexpected traceback land in the output area
-            with self.output:
+            # progress goes to the form's own widget; any unexpected traceback to the output area
+            with shown_in(_WidgetView(self.progress)), self.output:
                 return self._query(sql, params, name)
         finally:
             self.run_button.disabled = False
+            self.progress.value = ""
+            self.progress.layout.display = "none"
 
     # -- internals
 
@@ -199,6 +206,21 @@ class Form:
     def _show(self, frame: pd.DataFrame, session: Session, *, full_width: bool = False) -> None:
         bundle = render.bundle(frame, session.settings.display_limit, full_width=full_width)
         self.output.outputs += ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+
+
+class _WidgetView:
+    """Draws a fetch's progress in the form's progress widget (a `progress.View`)."""
+
+    def __init__(self, widget: w.HTML) -> None:
+        self.widget = widget
+
+    def show(self, text: str, markup: str) -> None:
+        self.widget.value = markup
+        self.widget.layout.display = None
+
+    def hide(self) -> None:
+        self.widget.value = ""
+        self.widget.layout.display = "none"
 
 
 def _user_namespace() -> dict[str, Any]:

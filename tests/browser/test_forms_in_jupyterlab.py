@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,12 +171,14 @@ def sandbox_task_id() -> str:
     return Sandbox().scopes()["airplane"][0]["taskID"]
 
 
-def test_airplane_form_runs_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
+@contextmanager
+def chromium_page(lab: Lab, tmp_path: Path, screenshot: Path) -> Iterator[Page]:
+    """A Chromium page on a fresh profile that may reach loopback only; a screenshot of it
+    goes to `screenshot` when the block ends, also when it fails."""
     from playwright import sync_api
     sync_api.expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
-    task_id = sandbox_task_id()
     ARTIFACTS.mkdir(exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
+    screenshot.unlink(missing_ok=True)
 
     def only_loopback(route: Route) -> None:
         url = route.request.url
@@ -200,14 +203,21 @@ def test_airplane_form_runs_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
             context.route("**/*", only_loopback)
             page = context.pages[0] if context.pages else context.new_page()
             try:
-                drive(page, lab, task_id, sync_api.expect)
+                yield page
             finally:
                 try:
-                    page.screenshot(path=str(SCREENSHOT), timeout=15_000)
+                    page.screenshot(path=str(screenshot), timeout=15_000)
                 except Exception as exc:  # noqa: BLE001 - the screenshot must not hide the failure
                     print(f"no screenshot: {exc}", file=sys.stderr)
         finally:
             context.close()
+
+
+def test_airplane_form_runs_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
+    from playwright import sync_api
+    task_id = sandbox_task_id()
+    with chromium_page(lab, tmp_path, SCREENSHOT) as page:
+        drive(page, lab, task_id, sync_api.expect)
     assert SCREENSHOT.exists()
     assert not lab.blocked, f"the page tried to leave loopback: {lab.blocked}"
 
@@ -220,8 +230,11 @@ def wait_for_connected_kernel(page: Page, lab: Lab) -> None:
     deadline = time.monotonic() + WAIT_MS / 1000
     kernels: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as answer:
-            kernels = json.load(answer)
+        try:
+            with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as answer:
+                kernels = json.load(answer)
+        except urllib.error.HTTPError:  # jupyter_server answers 500 while a kernel is still starting
+            kernels = []
         if any(k.get("execution_state") == "idle" and int(k.get("connections") or 0) > 0 for k in kernels):
             return
         page.wait_for_timeout(250)

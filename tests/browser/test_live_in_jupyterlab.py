@@ -40,7 +40,7 @@ DOCS_PICTURES = ARTIFACTS / "docs"
 SLOW_FETCH = """import runs_pandas as rp
 from runs_pandas.sandbox import Sandbox
 
-slow = rp.Session(sandbox=Sandbox(airplane_runs=1200, latency=0.25))
+slow = rp.Session(sandbox=Sandbox(airplane_runs=1200, latency=0.4))
 rp.query("SELECT * FROM airplane.runs.runs", session=slow)"""
 
 

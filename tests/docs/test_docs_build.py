@@ -200,7 +200,7 @@ def test_troubleshooting_shows_real_messages(site: Path) -> None:
         "page cap",
         "RequestBudgetError",
         "store_lock_timeout",
-        "QueryError",
+        "SqlSyntaxError: SQL syntax error at line 1, column",  # a QueryError with a caret
         "did you mean 'airplane.runs.runs'",
         "MissingParamError",
     ):
