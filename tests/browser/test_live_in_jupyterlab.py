@@ -146,7 +146,7 @@ def drive(page: Page, lab: Lab, expect: Any) -> None:  # noqa: F811
 
     # a slow fetch shows its progress bar while it runs, then the table
     run_cell(page, cells.nth(2))
-    bar = cells.nth(2).locator(".widget-hprogress")
+    bar = cells.nth(2).locator(".runs-pandas-progress")
     expect(bar).to_be_visible()
     page.wait_for_timeout(1000)  # let it count some pages
     close_up(page, [cells.nth(2)], "progress.png")
