@@ -55,7 +55,8 @@ def frame_html(frame: pd.DataFrame, limit: int | None = None) -> str | None:
         library = javascript.generate_init_offline_itables_html(itables_options.dt_bundle)
         _state["library_sent"] = True
     options: dict[str, Any] = {"connected": False, "showIndex": False, "classes": "display nowrap compact"}
-    table = itables.to_html_datatable(frame, **options)
+    # displayed as the plain table is: times to the second, durations as 4m16s, blanks
+    table = itables.to_html_datatable(render.shown_values(frame), **options)
     footer = render.footer(frame, limit=max(len(frame), 1))  # every row is in the table
     return (
         library + table

@@ -54,3 +54,14 @@ def test_frames_not_from_a_query_keep_pandas_display(ip: InteractiveShell) -> No
 
     ip.run_line_magic("config", "RunsSql.interactive = True")
     assert "new ITable(" not in html_of(ip, pd.DataFrame({"a": [1]}))
+
+
+def test_interactive_tables_show_values_as_the_plain_table_does(ip: InteractiveShell) -> None:
+    ip.run_line_magic("config", "RunsSql.interactive = True")
+    frame = ip.run_cell_magic("runsql", "", "SELECT id, createdAt FROM airplane.runs.runs LIMIT 3")
+    shown = html_of(ip, frame)
+    stamp = frame["createdAt"].iloc[0]
+    assert "+00:00" not in shown and str(stamp) not in shown  # no microseconds, no offset
+    from runs_pandas import render
+
+    assert render.shown_values(frame)["createdAt"].iloc[0] in shown
