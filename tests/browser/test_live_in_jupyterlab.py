@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import pytest
 from test_forms_in_jupyterlab import (  # the same JupyterLab fixture and browser options
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     Lab,
+    chromium_page,
     lab,  # noqa: F401  (a fixture)
     wait_for_connected_kernel,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page, Route
+    from playwright.sync_api import Locator, Page
 
 pytestmark = pytest.mark.browser
 
@@ -66,36 +63,8 @@ def test_completion_and_watch_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:  
     write_notebook(lab.root)
     DOCS_PICTURES.mkdir(parents=True, exist_ok=True)
 
-    def only_loopback(route: Route) -> None:
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost"):
-            lab.blocked.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=False,  # --headless=new is in the args
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-            timeout=WAIT_MS,
-        )
-        try:
-            context.set_default_timeout(WAIT_MS)
-            context.route("**/*", only_loopback)
-            page = context.pages[0] if context.pages else context.new_page()
-            try:
-                drive(page, lab, sync_api.expect)
-            finally:
-                try:
-                    page.screenshot(path=str(ARTIFACTS / "watch.png"), timeout=15_000)
-                except Exception as exc:  # noqa: BLE001 - the screenshot must not hide the failure
-                    print(f"no screenshot: {exc}", file=sys.stderr)
-        finally:
-            context.close()
+    with chromium_page(lab, tmp_path, ARTIFACTS / "watch.png") as page:
+        drive(page, lab, sync_api.expect)
     assert not lab.blocked, f"the page tried to leave loopback: {lab.blocked}"
 
 
