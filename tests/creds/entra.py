@@ -55,6 +55,30 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet request handler that answers JSON: the base of the loopback fakes here."""
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def tls_server(handler: type[BaseHTTPRequestHandler], cert: Path, key: Path) -> ThreadingHTTPServer:
+    """A threading HTTPS server on a free loopback port, serving `handler` with `cert`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
+
+
 class FakeEntra:
     """Serves tenant discovery and client-credentials tokens; `.requests` records each token ask."""
 
@@ -66,17 +90,7 @@ class FakeEntra:
         self.ca, cert, key = _certificates(Path(self._folder.name))
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
 
             def do_GET(self) -> None:
                 path = urlparse(self.path).path.strip("/").split("/")
@@ -108,10 +122,7 @@ class FakeEntra:
                 self._send(200, {"token_type": "Bearer", "expires_in": fake.expires_in, "ext_expires_in": fake.expires_in,
                                  "access_token": f"entra-token-{tenant}-{n}"})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._server = tls_server(Handler, cert, key)
         self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -9,13 +9,11 @@ test can tell which credential went where.
 from __future__ import annotations
 
 import base64
-import json
-import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.creds.entra import JsonHandler, tls_server
 
 
 class FakeWorkspace:
@@ -32,17 +30,7 @@ class FakeWorkspace:
         self.seen: list[str] = []  # the Authorization header of every API request
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
 
             def do_GET(self) -> None:
                 path = urlparse(self.path).path
@@ -84,10 +72,7 @@ class FakeWorkspace:
                 self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": fake.expires_in,
                                  "scope": form.get("scope", "")})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(*tls)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._server = tls_server(Handler, *tls)
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
         self.url = f"https://{self.host}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
