@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import runs_pandas as rp
-from runs_pandas.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +57,6 @@ def test_a_cte_of_the_same_name_wins_over_a_frame(session: rp.Session) -> None:
         frames={"owners": pd.DataFrame({"y": [1, 2]})},
     )
     assert list(frame.columns) == ["x"]
-
-
-@pytest.fixture()
-def ip(sandbox: Sandbox) -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)))
-    shell.run_line_magic("load_ext", "runs_pandas")
-    yield shell
-    rp.set_default_session(None)
-    shell.user_ns.clear()
 
 
 def test_the_magic_joins_a_dataframe_of_the_notebook(ip: InteractiveShell, session: rp.Session) -> None:

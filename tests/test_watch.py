@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -92,16 +91,6 @@ def test_the_view_shows_table_footer_status_and_timeline(session: rp.Session) ->
     assert "<table" in bundle["text/html"] and "runs-pandas-footer" in bundle["text/html"]
     assert 'src="data:image/png;base64,' in bundle["text/html"]
     assert bundle["text/plain"].endswith("run 1 · next in 30s") and "30 rows" in bundle["text/plain"]
-
-
-@pytest.fixture()
-def ip(sandbox: Sandbox) -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)))
-    shell.run_line_magic("load_ext", "runs_pandas")
-    yield shell
-    rp.set_default_session(None)
-    shell.user_ns.clear()
 
 
 def test_magic_watch_publishes_one_output_then_updates_it(ip: InteractiveShell) -> None:
