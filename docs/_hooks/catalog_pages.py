@@ -20,6 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the hooks' shared nav.py
+from nav import under_index  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # build from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
@@ -570,17 +573,7 @@ GENERATED = {
 def on_config(config: Any) -> Any:
     """List the generated resource pages in the nav, under the section holding the index."""
     entries = [{r.id: page_path(r.id)} for r in catalog().resources.values()]
-    nav = config.get("nav")
-    if nav is None:
-        return config
-    for item in nav:
-        if isinstance(item, dict):
-            for title, section in item.items():
-                if isinstance(section, list) and INDEX in section:
-                    item[title] = [INDEX, *entries]
-                    return config
-    nav.append({"Resources": [INDEX, *entries]})
-    return config
+    return under_index(config, INDEX, entries, "Resources")
 
 
 def on_files(files: Any, config: Any) -> Any:

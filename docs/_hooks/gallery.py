@@ -28,6 +28,9 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the hooks' shared nav.py
+from nav import under_index  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # build from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
@@ -278,17 +281,7 @@ def error_examples() -> dict[str, str]:
 def on_config(config: Any) -> Any:
     """List the notebook pages in the nav, under the section holding the index."""
     entries = [{title_of(p): page_path(p)} for p in notebooks()]
-    nav = config.get("nav")
-    if nav is None:
-        return config
-    for item in nav:
-        if isinstance(item, dict):
-            for title, section in item.items():
-                if isinstance(section, list) and INDEX in section:
-                    item[title] = [INDEX, *entries]
-                    return config
-    nav.append({"Example notebooks": [INDEX, *entries]})
-    return config
+    return under_index(config, INDEX, entries, "Example notebooks")
 
 
 def on_files(files: Any, config: Any) -> Any:
