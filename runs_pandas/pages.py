@@ -12,6 +12,7 @@ the rows take the dict path instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -141,7 +142,7 @@ def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Tabl
     """
     table, schema = _read(content, schema, rows_key)
     rows_type = table.schema.field(rows_key).type
-    if _has(rows_type, pa.types.is_timestamp):
+    if _has_times(rows_type):
         rows_type = _no_times(rows_type)
         schema = _with_rows(schema, rows_key, rows_type)
         table, schema = _read(content, schema, rows_key)
@@ -180,8 +181,9 @@ def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lif
     try:
         kind = parts[-1].type  # read with every field of the pages before declared
         if any(p.type != kind for p in parts):
+            distinct = dict.fromkeys(p.type for p in parts)  # in order: fields as first seen
             unified = pa.unify_schemas(
-                [pa.schema([pa.field("rows", p.type)]) for p in parts], promote_options="permissive"
+                [pa.schema([pa.field("rows", t)]) for t in distinct], promote_options="permissive"
             )
             kind = unified.field("rows").type
         struct = pa.concat_arrays([p if p.type == kind else _cast(p, kind) for p in parts])
@@ -220,6 +222,11 @@ def _cast(array: pa.Array, kind: pa.DataType) -> pa.Array:
     return array.cast(kind)
 
 
+@functools.lru_cache(maxsize=1024)
+def _has_times(kind: pa.DataType) -> bool:
+    return _has(kind, pa.types.is_timestamp)
+
+
 def _has(kind: pa.DataType, test: Any) -> bool:
     if test(kind):
         return True
@@ -238,6 +245,7 @@ def _safe(kind: pa.DataType) -> bool:
     return any(test(kind) for test in _SAFE_LEAVES)
 
 
+@functools.lru_cache(maxsize=1024)  # the pages of a series mostly share their types
 def _known(kind: pa.DataType) -> pa.DataType:
     """`kind` without the fields whose kind is not known yet: null, or lists of null."""
     if pa.types.is_struct(kind):
