@@ -5,9 +5,10 @@ body that is not what the method says is an error, never rows.
 
 While fetching, each page is read once, whole, by pyarrow (its row count and next link come
 from that read, and its bytes are dropped); afterwards the pages' rows are joined into the
-one struct `frames.to_table` types. Whatever
-the reader cannot be sure of makes these functions give up (raise, or return None), and
-the rows take the dict path instead.
+one struct `frames.to_table` types. A field whose values mix kinds is read as marked
+text and decided after the join (`runs_pandas.mixed`). Whatever the reader cannot be sure
+of makes these functions give up (raise, or return None), and the rows take the dict path
+instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from runs_pandas.catalog import Field, FieldType
 
 # pyarrow.json reads ISO text as timestamps (the catalog's text fields are declared as
 # strings, any other timestamp makes a second read with it as text), integers beyond 64 bits
-# as doubles (no double is taken), and fails on mixed kinds and repeated keys.
+# as doubles (no double is taken), and fails on mixed kinds (`mixed` marks those) and
+# repeated keys.
 
 class ShapeError(ValueError):
     """A page whose shape is not the catalog's; the message says what was expected."""
