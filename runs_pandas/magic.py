@@ -56,8 +56,10 @@ class RunsSql(Magics, SettingsTraits):
     sandbox = Bool(False, help="Query the offline sandbox APIs instead of the clouds.").tag(config=True)
 
     def __init__(self, shell: InteractiveShell) -> None:
-        super().__init__(shell)
+        # set before the traits load IPython's config (which notifies `_changed`)
         self._sandbox_session: Session | None = None
+        self._chosen: set[str] = set()  # assigned directly: the traits' validation fills it
+        super().__init__(shell)
         self._apply()
 
     @observe(*setting_names())
@@ -65,9 +67,13 @@ class RunsSql(Magics, SettingsTraits):
         self._apply()
 
     def _apply(self) -> None:
-        """Copy the traits into the sessions in use (the default one may have been replaced)."""
+        """Copy the settings chosen through `%config` (or IPython's config files) into the
+        sessions in use; the default session may have been replaced since. A setting nobody
+        chose here is left as the session has it (`Session(settings=...)` is not undone)."""
+        configured = self.config["RunsSql"] if "RunsSql" in self.config else {}
+        chosen = self._chosen | {name for name in setting_names() if name in configured}
         for session in {id(s): s for s in (default_session(), self._sandbox_session) if s}.values():
-            for name in setting_names():
+            for name in chosen:
                 setattr(session.settings, name, getattr(self, name))
 
     def session(self, sandbox: bool) -> Session:
