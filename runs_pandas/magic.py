@@ -28,7 +28,7 @@ from traitlets import Bool, observe
 from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
-from runs_pandas.saved import counted, saved_queries
+from runs_pandas.saved import counted, planned, saved_queries
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.placeholders import placeholders
 
@@ -126,6 +126,8 @@ class RunsSql(Magics, SettingsTraits):
             return saved_queries().listing()
         if not sql.strip():
             raise UsageError("%runsql needs a SQL statement, e.g. %runsql SHOW PROVIDERS")
+        if options.sync and (options.dry_run or options.explain):
+            raise UsageError("--sync sends requests and --dry-run/--explain send none: use one of them")
         namespace = {**shell.user_ns, **(local_ns or {})}
         session = self.session(options.sandbox)
         if options.form:
@@ -148,10 +150,8 @@ class RunsSql(Magics, SettingsTraits):
         params = {name: namespace[name] for name in placeholders(sql)}
         from runs_pandas.store.source import answer as query
 
-        if options.explain:
-            sql = f"EXPLAIN {sql}"
-
         def run(text: str, values: dict[str, Any], tables: dict[str, Any]) -> pd.DataFrame:
+            text = f"EXPLAIN {text}" if options.explain else text  # the saved queries' plans too
             return query(text, values, session, dry_run=options.dry_run, frames=tables, source=options.source)
 
         def once() -> pd.DataFrame:
@@ -161,6 +161,8 @@ class RunsSql(Magics, SettingsTraits):
                 return sync(sql, params, session)
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
             saved = saved_queries().frames(sql, run, namespace, with_=options.with_, frames=frames)
+            if options.dry_run or options.explain:  # what each saved query would send, too
+                return planned(run(sql, params, {**frames, **saved}), saved)
             return counted(run(sql, params, {**frames, **saved}), saved)
 
         try:
