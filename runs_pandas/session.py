@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,11 +30,42 @@ if TYPE_CHECKING:
 _TRUE = ("1", "true", "yes", "on")
 
 
+class _TLSContext(ssl.SSLContext):
+    """httpx's default TLS context (certifi's CAs, hostnames checked) that reads the CA
+    bundle on its first TLS connection: reading it costs ~17 ms, which a process that only
+    talks plain HTTP (the sandbox, a loopback server) never needs to pay."""
+
+    _loading = threading.Lock()
+    _loaded = False
+
+    def _load(self) -> None:
+        with self._loading:
+            if not self._loaded:
+                import certifi
+
+                self.load_verify_locations(cafile=certifi.where())
+                self._loaded = True
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self._load()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self._load()
+        return super().wrap_bio(*args, **kwargs)
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi's CAs), made once per process: loading the CA
-    bundle costs tens of milliseconds, which every new session would otherwise pay."""
-    return httpx.create_ssl_context(trust_env=False)
+    """One TLS context per process (what `httpx.create_ssl_context(trust_env=False)`
+    makes, tests compare them), so a new session pays for none."""
+    context = _TLSContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname
+    if sys.version_info >= (3, 13):  # as ssl.create_default_context does from 3.13 on
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN | ssl.VERIFY_X509_STRICT
+    keylog = os.environ.get("SSLKEYLOGFILE")
+    if keylog and not sys.flags.ignore_environment:  # as ssl.create_default_context does
+        context.keylog_filename = keylog
+    return context
 
 
 class Settings(BaseModel):
