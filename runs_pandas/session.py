@@ -26,6 +26,7 @@ from runs_pandas.http.bindings import connections_path, read_connections
 if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
     from runs_pandas.sql.run import Database
+    from runs_pandas.sql.statements import Statements
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -174,6 +175,7 @@ class Session:
         self._lock = threading.Lock()
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._database: Database | None = None
+        self._statements: Statements | None = None
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandbox is not None else "cloud"
@@ -204,6 +206,16 @@ class Session:
             if self._database is None:
                 self._database = Database()
             return self._database
+
+    @property
+    def statements(self) -> Statements:
+        """The SELECTs this session has read, for the next query with the same text and values."""
+        from runs_pandas.sql.statements import Statements
+
+        with self._lock:
+            if self._statements is None:
+                self._statements = Statements()
+            return self._statements
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""
