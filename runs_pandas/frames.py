@@ -294,7 +294,8 @@ def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
         table = flatten(table)
         names = table.column_names
         keys = [f"c{i}" for i in range(len(names))]  # names may repeat or be anything
-        plain = [i for i, kind in enumerate(table.schema.types) if not _python_made(kind)]
+        kinds = table.schema.types
+        plain = [i for i, kind in enumerate(kinds) if not _python_made(kind)]
         # one conversion for all plain columns: pyarrow builds the blocks, no Series each
         frame = (
             pa.table([table.column(i) for i in plain], names=[keys[i] for i in plain]).to_pandas(
@@ -303,11 +304,9 @@ def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
             if plain
             else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
         )
-        if len(plain) < len(names):
-            for i, kind in enumerate(table.schema.types):
-                if _python_made(kind):
-                    frame[keys[i]] = _to_series(table.column(i), arrow_dtypes)
-            frame = frame[keys]
+        for i, kind in enumerate(kinds):
+            if _python_made(kind):  # in its place: every column before it is there already
+                frame.insert(i, keys[i], _to_series(table.column(i), arrow_dtypes))
         frame.index = pd.RangeIndex(table.num_rows)
         frame.columns = pd.Index(names, dtype=object)
     return frame
