@@ -155,6 +155,11 @@ def _arrow(values: Sequence[Any], path: str) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             _MIXED.add(path)
     kinds = {_kind(v) for v in values if v is not None}
+    if len(kinds) < 2 and not kinds & {"dict", "list"}:
+        try:  # one kind here (the mix was in another call): its own type, as the first time
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            pass
     mask = pa.array([v is None for v in values], pa.bool_())
     if kinds == {"dict"}:
         names = list(dict.fromkeys(k for v in values if v is not None for k in v))
