@@ -1,0 +1,191 @@
+"""Reading pages for some fields only: a pruned explicit schema for pyarrow's JSON reader.
+
+A statement that reads a few fields (`sql.needed`) has its pages read with a schema that
+declares just those fields, every other one ignored, so the reader builds a narrow
+table. Each needed field is declared with the type its catalog type reads as (text for
+times); an integer that arrives as decimal text is read as text (the catalog's typing
+casts it later, as it does on the full read). Where a method lifts an object (ARM's
+`properties`), a field is declared both inside it and at the top, since the catalog does
+not say where it lives; each page then keeps the side that holds it, and a page where both
+sides do, or where an explicit `null` could mean "set to null" rather than "absent", raises
+so the page takes the dict path (whose rows are the same, only slower).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from runs_pandas.catalog import Field, FieldType
+
+MARK = b"runs_pandas.needed"  # schema metadata: this schema is pruned (and how)
+
+_READ_TYPES: dict[FieldType, pa.DataType] = {
+    FieldType.STRING: pa.string(),
+    FieldType.DATETIME: pa.string(),  # read as text; typed to UTC datetimes afterwards
+    FieldType.BOOLEAN: pa.bool_(),
+    FieldType.INTEGER: pa.int64(),
+    FieldType.EPOCH_MS: pa.int64(),
+    FieldType.DURATION_MS: pa.int64(),
+    FieldType.NUMBER: pa.float64(),
+}
+_CHANGED = re.compile(r"Column\(([^)]*)\) changed from (number|string) to (number|string)")
+_ESCAPED_KEY = re.compile(rb'"(?:[^"\\\n]|\\.)*\\(?:[^"\\\n]|\\.)*"\s*:')
+
+
+class Unsure(ValueError):
+    """A page the pruned read cannot be sure of (the dict path reads it)."""
+
+
+def schema(
+    fields: Sequence[Field], rows_key: str, next_field: str | None, lift: str | None, needed: Collection[str]
+) -> pa.Schema | None:
+    """The explicit schema for reading only `needed` (dotted field paths); None when the
+    paths cannot be declared (a path the catalog lacks, or the lifted object's own name)."""
+    tree: dict[str, Any] = {}
+    numeric: dict[str, str] = {}
+    for path in sorted(needed):
+        node = tree
+        kinds = fields
+        names = path.split(".")
+        for depth, name in enumerate(names):
+            field = next((f for f in kinds if f.name == name), None)
+            if field is None:
+                return None
+            if depth == len(names) - 1:
+                if field.type not in _READ_TYPES:
+                    return None
+                node[name] = _READ_TYPES[field.type]
+                if field.type not in (FieldType.STRING, FieldType.DATETIME, FieldType.BOOLEAN):
+                    numeric[path] = str(_READ_TYPES[field.type])
+            else:
+                node = node.setdefault(name, {})
+                if not isinstance(node, dict):
+                    return None
+                kinds = field.children
+    if lift and lift in tree:
+        return None
+    row = _struct(tree)
+    if lift and tree:
+        row = pa.struct([*row, pa.field(lift, row)])
+    declared = [pa.field(rows_key, pa.list_(row))]
+    if next_field and next_field != rows_key:
+        declared.append(pa.field(next_field, pa.string()))
+    meta = {"lift": lift, "rows": rows_key, "numeric": numeric}
+    return pa.schema(declared, metadata={MARK: json.dumps(meta).encode()})
+
+
+def _struct(tree: dict[str, Any]) -> pa.StructType:
+    return pa.struct([pa.field(k, _struct(v) if isinstance(v, dict) else v) for k, v in tree.items()])
+
+
+def pruned(schema: pa.Schema) -> bool:
+    """True for a schema made by `schema` (its pages are read by `read_page` here)."""
+    return bool(schema.metadata and MARK in schema.metadata)
+
+
+def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
+    """One page read for the needed fields only: the one-row table, and the schema to read
+    the next page by (a numeric field seen as text is declared as text from then on).
+
+    Raises (a ValueError) when the reader is unsure; the caller's dict path takes the page.
+    """
+    import pyarrow.json as pj
+
+    meta = json.loads(schema.metadata[MARK])
+    numeric: dict[str, str] = meta["numeric"]
+    for _ in range(2 * len(numeric) + 1):
+        try:
+            table = pj.read_json(
+                io.BytesIO(content),
+                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(content) + 1)),
+                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+            )
+        except pa.ArrowInvalid as exc:
+            swapped = _swapped(schema, str(exc), meta)
+            if swapped is None:
+                raise
+            schema = swapped
+            continue
+        break
+    else:
+        raise Unsure("the page's numbers and texts do not settle on one type per field")
+    if meta["lift"] and table.num_rows == 1:
+        table = _sides(table, content, meta["rows"], meta["lift"])
+    return table, schema
+
+
+def _swapped(schema: pa.Schema, message: str, meta: dict[str, Any]) -> pa.Schema | None:
+    """`schema` with the numeric field the reader's error names read the other way (text
+    for a number sent as text, the number again for one sent as a number); None if none."""
+    found = _CHANGED.search(message)
+    if found is None:
+        return None
+    parts = [p for p in found.group(1).split("/") if p and p != "[]"]
+    if len(parts) < 2 or parts[0] != meta["rows"]:
+        return None
+    inner = parts[1:]
+    path = ".".join(inner[1:] if meta["lift"] and inner[0] == meta["lift"] else inner)
+    if path not in meta["numeric"]:
+        return None
+    # "changed from number to string": declared a number, the page sends text
+    target = pa.string() if found.group(2) == "number" else pa.type_for_alias(meta["numeric"][path])
+    field = schema.field(meta["rows"])
+    return schema.set(
+        schema.get_field_index(meta["rows"]),
+        pa.field(field.name, pa.list_(_set_leaf(field.type.value_type, inner, target))),
+    )
+
+
+def _set_leaf(kind: pa.StructType, names: Sequence[str], target: pa.DataType) -> pa.StructType:
+    children = []
+    for i in range(kind.num_fields):
+        child = kind.field(i)
+        if child.name == names[0]:
+            child = pa.field(child.name, target if len(names) == 1 else _set_leaf(child.type, names[1:], target))
+        children.append(child)
+    return pa.struct(children)
+
+
+def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Table:
+    """The page with each field declared at the top and in `lift` kept on the one side that
+    holds it (in `lift`, so lifting finds every field there); `Unsure` where both might."""
+    column = table.column(rows_key)
+    rows = column.chunk(0)[0].values if column.num_chunks == 1 else pa.concat_arrays(column.chunks)[0].values
+    if rows is None or len(rows) == 0 or rows.null_count or not pa.types.is_struct(rows.type):
+        return table  # no rows, or rows the caller's checks send to the dict path
+    names = [rows.type.field(i).name for i in range(rows.type.num_fields)]
+    if lift not in names:
+        return table  # no field needed: nothing declared on either side
+    outer = dict(zip(names, rows.flatten()))
+    inner_struct = outer.pop(lift)
+    inner_names = [inner_struct.type.field(i).name for i in range(inner_struct.type.num_fields)]
+    inner = dict(zip(inner_names, inner_struct.flatten()))
+    valid = pc.invert(inner_struct.is_null())
+    merged: dict[str, pa.Array] = {}
+    for name in inner_names:
+        top, low = outer[name], inner[name]
+        if top.null_count == len(top):
+            merged[name] = low
+        elif low.null_count == len(low) and not _explicit_null(content, name):
+            merged[name] = top
+            valid = pc.or_(valid, top.is_valid())
+        else:
+            raise Unsure(f"the field {name!r} is both in {lift!r} and outside it")
+    moved = pa.StructArray.from_arrays(list(merged.values()), list(merged), mask=pc.invert(valid))
+    row = pa.StructArray.from_arrays([moved], [lift], mask=rows.is_null())
+    listed = pa.ListArray.from_arrays(pa.array([0, len(row)], pa.int32()), row)
+    return table.set_column(table.schema.get_field_index(rows_key), rows_key, listed)
+
+
+def _explicit_null(content: bytes, name: str) -> bool:
+    """Whether the page may hold `"name": null` (a key spelt with escapes counts as may)."""
+    if re.search(rb'"' + re.escape(name.encode()) + rb'"\s*:\s*null', content):
+        return True
+    return b"\\" in content and _ESCAPED_KEY.search(content) is not None
