@@ -35,6 +35,7 @@ _READ_TYPES: dict[FieldType, pa.DataType] = {
     FieldType.DURATION_MS: pa.int64(),
     FieldType.NUMBER: pa.float64(),
 }
+pages_read = 0  # pages read pruned (tests look at it)
 _CHANGED = re.compile(r"Column\(([^)]*)\) changed from (number|string) to (number|string)")
 _ESCAPED_KEY = re.compile(rb'"(?:[^"\\\n]|\\.)*\\(?:[^"\\\n]|\\.)*"\s*:')
 
@@ -98,6 +99,7 @@ def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
     """
     import pyarrow.json as pj
 
+    global pages_read
     meta = json.loads(schema.metadata[MARK])
     numeric: dict[str, str] = meta["numeric"]
     for _ in range(2 * len(numeric) + 1):
@@ -118,6 +120,7 @@ def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
         raise Unsure("the page's numbers and texts do not settle on one type per field")
     if meta["lift"] and table.num_rows == 1:
         table = _sides(table, content, meta["rows"], meta["lift"])
+    pages_read += 1
     return table, schema
 
 
@@ -173,11 +176,14 @@ def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Tabl
         top, low = outer[name], inner[name]
         if top.null_count == len(top):
             merged[name] = low
-        elif low.null_count == len(low) and not _explicit_null(content, name):
-            merged[name] = top
-            valid = pc.or_(valid, top.is_valid())
-        else:
+            continue
+        # a row's value outside counts where it has none inside, which holds only where
+        # "none inside" means absent: not where both have one, nor with an explicit null
+        both = pc.any(pc.and_(top.is_valid(), low.is_valid())).as_py()
+        if both or _explicit_null(content, name) or pa.types.is_struct(top.type) and low.null_count < len(low):
             raise Unsure(f"the field {name!r} is both in {lift!r} and outside it")
+        merged[name] = pc.coalesce(low, top)
+        valid = pc.or_(valid, top.is_valid())
     moved = pa.StructArray.from_arrays(list(merged.values()), list(merged), mask=pc.invert(valid))
     row = pa.StructArray.from_arrays([moved], [lift], mask=rows.is_null())
     listed = pa.ListArray.from_arrays(pa.array([0, len(row)], pa.int32()), row)
