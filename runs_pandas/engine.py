@@ -21,7 +21,7 @@ from runs_pandas.http import Request, Sender, Series
 from runs_pandas.progress import Progress, expected_pages
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
-from runs_pandas.sql.needed import frame_columns, needed_fields
+from runs_pandas.sql.needed import frame_columns, needed_fields, only
 from runs_pandas.sql.plan import Call, first_request, plan, plan_scopes
 from runs_pandas.sql.read import Statement, read
 from runs_pandas.sql.run import output_names, run, used_frames
@@ -203,7 +203,10 @@ def fetch(
                 out.failures.extend(r.error for _, r in picked if r.error is not None)
                 if complete_only:
                     picked = [(call, r) for call, r in picked if r.error is None and not r.stopped]
-                out.tables[rid] = _table(resource.fields, picked)
+                # a statement that needs some fields only gets a table of those (no column
+                # of nulls typed for each field it never reads)
+                wanted = first_requests[rid][0].fields if first_requests[rid] else None
+                out.tables[rid] = _table(only(resource.fields, wanted), picked)
                 out.rows += out.tables[rid].num_rows
             out.failed = [
                 (i, _why(r, session)) for i, r in sorted(results.items()) if r.error is not None or r.stopped

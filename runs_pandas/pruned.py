@@ -160,34 +160,36 @@ def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Tabl
     """The page with each field declared at the top and in `lift` kept on the one side that
     holds it (in `lift`, so lifting finds every field there); `Unsure` where both might."""
     column = table.column(rows_key)
-    rows = column.chunk(0)[0].values if column.num_chunks == 1 else pa.concat_arrays(column.chunks)[0].values
-    if rows is None or len(rows) == 0 or rows.null_count or not pa.types.is_struct(rows.type):
+    lists = column.chunk(0) if column.num_chunks == 1 else pa.concat_arrays(column.chunks)
+    rows = lists.flatten()
+    if len(rows) == 0 or rows.null_count or not pa.types.is_struct(rows.type):
         return table  # no rows, or rows the caller's checks send to the dict path
-    names = [rows.type.field(i).name for i in range(rows.type.num_fields)]
-    if lift not in names:
+    at = rows.type.get_field_index(lift)
+    if at < 0:
         return table  # no field needed: nothing declared on either side
-    outer = dict(zip(names, rows.flatten()))
-    inner_struct = outer.pop(lift)
-    inner_names = [inner_struct.type.field(i).name for i in range(inner_struct.type.num_fields)]
-    inner = dict(zip(inner_names, inner_struct.flatten()))
-    valid = pc.invert(inner_struct.is_null())
-    merged: dict[str, pa.Array] = {}
-    for name in inner_names:
-        top, low = outer[name], inner[name]
-        if top.null_count == len(top):
-            merged[name] = low
-            continue
-        # a row's value outside counts where it has none inside, which holds only where
-        # "none inside" means absent: not where both have one, nor with an explicit null
+    inner = rows.field(at)  # the rows are not null, so their children need no mask
+    names = [inner.type.field(i).name for i in range(inner.type.num_fields)]
+    outside = [name for name in names if rows.field(name).null_count < len(rows)]
+    if outside:  # rare: ARM keeps these fields on one side, which this page's rows break
+        inner = _merged(inner, {name: rows.field(name) for name in outside}, content, lift)
+    row = pa.StructArray.from_arrays([inner], [lift])
+    return table.set_column(table.schema.get_field_index(rows_key), rows_key, pa.ListArray.from_arrays(lists.offsets, row))
+
+
+def _merged(inner: pa.StructArray, tops: dict[str, pa.Array], content: bytes, lift: str) -> pa.StructArray:
+    """`inner` with the values outside it (`tops`) where it has none; `Unsure` unless a
+    row's value outside is sure to count: not where both have one, nor with an explicit null."""
+    names = [inner.type.field(i).name for i in range(inner.type.num_fields)]
+    children = dict(zip(names, inner.flatten()))
+    valid = inner.is_valid()
+    for name, top in tops.items():
+        low = children[name]
         both = pc.any(pc.and_(top.is_valid(), low.is_valid())).as_py()
         if both or _explicit_null(content, name) or pa.types.is_struct(top.type) and low.null_count < len(low):
             raise Unsure(f"the field {name!r} is both in {lift!r} and outside it")
-        merged[name] = pc.coalesce(low, top)
+        children[name] = pc.coalesce(low, top)
         valid = pc.or_(valid, top.is_valid())
-    moved = pa.StructArray.from_arrays(list(merged.values()), list(merged), mask=pc.invert(valid))
-    row = pa.StructArray.from_arrays([moved], [lift], mask=rows.is_null())
-    listed = pa.ListArray.from_arrays(pa.array([0, len(row)], pa.int32()), row)
-    return table.set_column(table.schema.get_field_index(rows_key), rows_key, listed)
+    return pa.StructArray.from_arrays(list(children.values()), names, mask=pc.invert(valid))
 
 
 def _explicit_null(content: bytes, name: str) -> bool:

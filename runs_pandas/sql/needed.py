@@ -157,3 +157,18 @@ def frame_columns(frames: Mapping[str, Any]) -> list[str]:
         columns = getattr(frame, "column_names", None)
         names.extend(str(c) for c in (columns if columns is not None else getattr(frame, "columns", ())))
     return names
+
+
+def only(fields: Sequence[Field], paths: Collection[str] | None) -> tuple[Field, ...]:
+    """The catalog fields cut down to the dotted `paths` (objects to the children named),
+    in catalog order; all of them when `paths` is None."""
+    if paths is None:
+        return tuple(fields)
+    kept = []
+    for field in fields:
+        inner = {p.split(".", 1)[1] for p in paths if p.startswith(field.name + ".")}
+        if field.name in paths:
+            kept.append(field)
+        elif inner and field.type is FieldType.OBJECT:
+            kept.append(field.model_copy(update={"children": only(field.children, inner)}))
+    return tuple(kept)
