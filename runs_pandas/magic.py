@@ -28,7 +28,7 @@ from traitlets import Bool, observe
 from runs_pandas import render
 from runs_pandas.errors import IncompleteFetchError, RunsError
 from runs_pandas.magic_settings import SettingsTraits, setting_names
-from runs_pandas.saved import counted, saved_queries
+from runs_pandas.saved import counted, planned, saved_queries
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.placeholders import placeholders
 
@@ -56,8 +56,10 @@ class RunsSql(Magics, SettingsTraits):
     sandbox = Bool(False, help="Query the offline sandbox APIs instead of the clouds.").tag(config=True)
 
     def __init__(self, shell: InteractiveShell) -> None:
-        super().__init__(shell)
+        # set before the traits load IPython's config (which notifies `_changed`)
         self._sandbox_session: Session | None = None
+        self._chosen: set[str] = set()  # assigned directly: the traits' validation fills it
+        super().__init__(shell)
         self._apply()
 
     @observe(*setting_names())
@@ -65,9 +67,13 @@ class RunsSql(Magics, SettingsTraits):
         self._apply()
 
     def _apply(self) -> None:
-        """Copy the traits into the sessions in use (the default one may have been replaced)."""
+        """Copy the settings chosen through `%config` (or IPython's config files) into the
+        sessions in use; the default session may have been replaced since. A setting nobody
+        chose here is left as the session has it (`Session(settings=...)` is not undone)."""
+        configured = self.config["RunsSql"] if "RunsSql" in self.config else {}
+        chosen = self._chosen | {name for name in setting_names() if name in configured}
         for session in {id(s): s for s in (default_session(), self._sandbox_session) if s}.values():
-            for name in setting_names():
+            for name in chosen:
                 setattr(session.settings, name, getattr(self, name))
 
     def session(self, sandbox: bool) -> Session:
@@ -120,6 +126,8 @@ class RunsSql(Magics, SettingsTraits):
             return saved_queries().listing()
         if not sql.strip():
             raise UsageError("%runsql needs a SQL statement, e.g. %runsql SHOW PROVIDERS")
+        if options.sync and (options.dry_run or options.explain):
+            raise UsageError("--sync sends requests and --dry-run/--explain send none: use one of them")
         namespace = {**shell.user_ns, **(local_ns or {})}
         session = self.session(options.sandbox)
         if options.form:
@@ -142,10 +150,8 @@ class RunsSql(Magics, SettingsTraits):
         params = {name: namespace[name] for name in placeholders(sql)}
         from runs_pandas.store.source import answer as query
 
-        if options.explain:
-            sql = f"EXPLAIN {sql}"
-
         def run(text: str, values: dict[str, Any], tables: dict[str, Any]) -> pd.DataFrame:
+            text = f"EXPLAIN {text}" if options.explain else text  # the saved queries' plans too
             return query(text, values, session, dry_run=options.dry_run, frames=tables, source=options.source)
 
         def once() -> pd.DataFrame:
@@ -155,6 +161,8 @@ class RunsSql(Magics, SettingsTraits):
                 return sync(sql, params, session)
             frames = {k: v for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")}
             saved = saved_queries().frames(sql, run, namespace, with_=options.with_, frames=frames)
+            if options.dry_run or options.explain:  # what each saved query would send, too
+                return planned(run(sql, params, {**frames, **saved}), saved)
             return counted(run(sql, params, {**frames, **saved}), saved)
 
         try:

@@ -3,7 +3,8 @@
 Each `Settings` field becomes a traitlets trait with the field's name, type, default and
 description; a value is checked by `Settings` itself when assigned, so `%config
 RunsSql.concurrency = 0` is refused at once (a `TraitError` with Settings' reason) and the
-previous value stays in force. A new `Settings` field is a new trait with no edit here.
+previous value stays in force. The names assigned so far are kept in `_chosen`: only
+those are copied into the sessions, so a `Session(settings=...)` keeps its own. A new `Settings` field is a new trait with no edit here.
 """
 
 from __future__ import annotations
@@ -59,7 +60,12 @@ def checked(name: str, value: Any) -> Any:
 
 
 def _validate(self: Configurable, proposal: Any) -> Any:
-    return checked(str(proposal["trait"].name), proposal["value"])
+    name = str(proposal["trait"].name)
+    value = checked(name, proposal["value"])
+    # an assignment counts as chosen even when equal to the value in force (observers hear
+    # only of changes); `%config` and config files are read from the config by the magic
+    self.__dict__.setdefault("_chosen", set()).add(name)
+    return value
 
 
 def settings_traits() -> type[Configurable]:

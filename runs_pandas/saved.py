@@ -178,6 +178,18 @@ def counted(frame: pd.DataFrame, saved: Mapping[str, pd.DataFrame]) -> pd.DataFr
     return frame
 
 
+def planned(frame: pd.DataFrame, saved: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """A dry run's (or EXPLAIN's) rows for the whole query: those of each saved query it
+    reads, in the order they would run, then its own; `query` names whose rows they are."""
+    if not saved:
+        return frame
+    parts = [part.assign(query=name) for name, part in saved.items()] + [frame.assign(query="")]
+    stacked = pd.concat([p for p in parts if len(p)] or parts[-1:], ignore_index=True)
+    stacked = stacked[["query", *[c for c in stacked.columns if c != "query"]]]
+    stacked.attrs = dict(frame.attrs)
+    return stacked
+
+
 _registry = SavedQueries()
 
 

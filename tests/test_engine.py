@@ -260,3 +260,19 @@ def test_integers_beyond_64_bits_are_still_read() -> None:
 
     df = rp.query("SELECT id, huge FROM airplane.runs.runs", session=session(handler))
     assert df.loc[0, "id"] == "r1" and float(df.loc[0, "huge"]) == pytest.approx(big)  # Arrow holds it as a float
+
+
+def test_airplane_asks_for_the_page_size_it_pages_by() -> None:
+    # a server whose own default page size is smaller than the API's documented 50: paging
+    # must not stop after its first (full) page, so the size is always sent
+    asked: list[str | None] = []
+    runs = [{"id": f"r{i}"} for i in range(120)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params.get("limit") or 20)
+        page = int(request.url.params.get("page") or 0)
+        asked.append(request.url.params.get("limit"))
+        return httpx.Response(200, json={"runs": runs[page * size:(page + 1) * size]})
+
+    df = rp.query("SELECT id FROM airplane.runs.runs", session=session(handler))
+    assert len(df) == 120 and asked == ["50", "50", "50"]

@@ -10,6 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import TraitError
+from traitlets.config import Config
 
 import runs_pandas as rp
 from runs_pandas.sandbox import Sandbox
@@ -189,3 +190,38 @@ def test_line_options_before_the_sql_keep_working(ip: InteractiveShell) -> None:
     assert frame.attrs["runs_pandas"]["display_limit"] == 3
     with pytest.raises(UsageError, match="--limit"):
         ip.run_line_magic("runsql", "--limit x SELECT 1")
+
+
+def _fresh_shell(config: Config) -> InteractiveShell:
+    """A shell of its own (not the shared instance), with the extension loaded under `config`."""
+    from runs_pandas.magic import load_ipython_extension
+
+    shell = InteractiveShell(config=config)
+    load_ipython_extension(shell)
+    return shell
+
+
+def test_loading_the_magic_keeps_the_settings_of_the_session_in_use(sandbox: Sandbox) -> None:
+    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False, concurrency=5)))
+    try:
+        shell = _fresh_shell(Config())
+        frame = shell.run_cell_magic("runsql", "", "SELECT count(*) AS n FROM airplane.runs.runs")
+        assert int(frame["n"][0]) > 0
+        settings = rp.default_session().settings
+        assert (settings.concurrency, settings.progress) == (5, False)
+        shell.run_line_magic("config", "RunsSql.concurrency = 32")  # the trait's default, chosen
+        shell.run_cell_magic("runsql", "", "SHOW PROVIDERS")
+        assert rp.default_session().settings.concurrency == 32
+    finally:
+        rp.set_default_session(None)
+
+
+def test_settings_from_an_ipython_config_file_apply_at_load(sandbox: Sandbox) -> None:
+    config = Config()
+    config.RunsSql.concurrency = 4
+    rp.set_default_session(rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)))
+    try:
+        _fresh_shell(config)
+        assert rp.default_session().settings.concurrency == 4
+    finally:
+        rp.set_default_session(None)

@@ -115,3 +115,15 @@ def test_cycles_are_refused() -> None:
         queries.frames("SELECT * FROM a", lambda sql, params, frames: pd.DataFrame(), {})
     with pytest.raises(rp.QueryError, match="cannot read itself"):
         queries.save("c", "SELECT * FROM c")
+
+
+def test_a_dry_run_and_explain_show_what_the_saved_queries_would_send(ip: InteractiveShell) -> None:
+    ip.run_cell_magic("runsql", "--save failed --no-execute",
+                      "SELECT id, status FROM airplane.runs.runs WHERE status = 'Failed'")
+    planned = ip.run_cell_magic("runsql", "--dry-run", "SELECT count(*) AS n FROM failed")
+    assert list(planned["query"]) == ["failed"] and list(planned["resource"]) == ["airplane.runs.runs"]
+    explained = ip.run_cell_magic("runsql", "--explain", "SELECT count(*) AS n FROM failed")
+    assert list(explained["query"]) == ["failed"]
+    assert explained["residual"][0] == "status = 'Failed'"
+    with pytest.raises(UsageError, match="--sync sends requests"):
+        ip.run_cell_magic("runsql", "--dry-run --sync", "SELECT * FROM airplane.runs.runs")

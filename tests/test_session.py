@@ -30,7 +30,7 @@ def test_endpoint_env_vars_replace_base_urls(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("RUNS_PANDAS_AIRPLANE_ENDPOINT", "http://127.0.0.1:1/v0")
     monkeypatch.delenv("RUNS_PANDAS_SANDBOX", raising=False)
     df = rp.query("SELECT * FROM airplane.runs.runs", session=rp.Session(), dry_run=True)
-    assert df.loc[0, "url"] == "http://127.0.0.1:1/v0/runs/list"
+    assert df.loc[0, "url"] == "http://127.0.0.1:1/v0/runs/list?limit=50"  # the page size is always sent
 
 
 def test_cache_reuses_pages_until_an_action_changes_something(fresh_sandbox: Sandbox) -> None:
