@@ -164,6 +164,8 @@ def only(fields: Sequence[Field], paths: Collection[str] | None) -> tuple[Field,
     in catalog order; all of them when `paths` is None."""
     if paths is None:
         return tuple(fields)
+    if not paths:  # `count(*)` alone: one column of nulls still holds the row count
+        return tuple(f for f in fields if f.type in READ_LEAVES)[:1] or tuple(fields)
     kept = []
     for field in fields:
         inner = {p.split(".", 1)[1] for p in paths if p.startswith(field.name + ".")}
