@@ -93,7 +93,7 @@ def select(
     calls = plan(statement.references, catalog())
     local = used_frames(statement.tree, statement.text, given or {})
     # read the pages for the fields the statement needs only (None: all of them)
-    needed = needed_fields(statement.tree, [r.resource for r in statement.references], frame_columns(local))
+    needed = needed_fields(statement.tree, statement.references, frame_columns(local))
     first_requests = {
         rid: [replace(first_request(session, c), fields=needed.get(rid)) for c in cs] for rid, cs in calls.items()
     }

@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from runs_pandas.catalog import Field, FieldType, Resource
+from runs_pandas.catalog import Field, FieldType
+from runs_pandas.sql.read import Reference
 
 # leaves a page can be read for with a declared type (`pages.page_schema`)
 READ_LEAVES = frozenset(
@@ -36,20 +37,21 @@ class _Unsure(Exception):
 
 
 def needed_fields(
-    tree: exp.Expression | None, resources: Sequence[Resource], local: Collection[str] = ()
+    tree: exp.Expression | None, references: Sequence[Reference], local: Collection[str] = ()
 ) -> dict[str, frozenset[str] | None]:
     """Per resource id, the dotted paths of the fields `tree` reads (None: every field).
 
-    `local` holds the column names of the notebook frames the statement may name.
+    `references` are the statement's (`read`): their pinned params are the scope columns
+    the engine adds. `local` holds the column names of the notebook frames it may name.
 
     >>> needed_fields(sqlglot.parse_one("SELECT status, count(*) FROM p.s.r GROUP BY 1"), [r])
     {'p.s.r': frozenset({'status'})}
     """
-    ids = list(dict.fromkeys(r.id for r in resources))
+    ids = list(dict.fromkeys(r.resource.id for r in references))
     try:
         if not PRUNE or not isinstance(tree, exp.Query):
             raise _Unsure
-        found = _Reader(tree, resources, local).read()
+        found = _Reader(tree, references, local).read()
     except _Unsure:
         return dict.fromkeys(ids)
     return {rid: frozenset(found.get(rid, ())) for rid in ids}
@@ -58,11 +60,17 @@ def needed_fields(
 class _Reader:
     """One walk over a statement: each column reference placed, or `_Unsure` raised."""
 
-    def __init__(self, tree: exp.Expression, resources: Sequence[Resource], local: Collection[str]) -> None:
+    def __init__(self, tree: exp.Expression, references: Sequence[Reference], local: Collection[str]) -> None:
         self.tree = tree
-        self.resources = list({r.id: r for r in resources}.values())
+        self.resources = list({r.resource.id: r.resource for r in references}.values())
         self.fields = {r.id: _by_name(r.fields) for r in self.resources}
-        self.params = {r.id: {p.name.lower() for m in r.methods for p in m.params} for r in self.resources}
+        # a param is a column for sure where the statement pins it and it is a scope column
+        # (one left open, or an option such as a page size, may be a field the rows bring)
+        self.params: dict[str, set[str]] = {r.id: set() for r in self.resources}
+        for reference in references:
+            resource = reference.resource
+            scope = {p.name for m in resource.methods for p in m.params if p.column}
+            self.params[resource.id] |= {n.lower() for n in reference.conditions if n in scope}
         self.qualifiers: dict[str, set[str]] = {}  # table alias or name -> resource ids
         for table in tree.find_all(exp.Table):
             rid = ".".join(p for p in (table.catalog, table.db, table.name) if p).lower()

@@ -15,7 +15,7 @@ SCOPE = "subscriptionId = 's' AND resourceGroupName = 'g' AND registryName = 'r'
 
 def needed(sql: str, local: tuple[str, ...] = ()) -> dict[str, frozenset[str] | None]:
     statement = read(sql, catalog())
-    return needed_fields(statement.tree, [r.resource for r in statement.references], local)
+    return needed_fields(statement.tree, statement.references, local)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,7 @@ def needed(sql: str, local: tuple[str, ...] = ()) -> dict[str, frozenset[str] | 
         (f"WITH t AS (SELECT task, status AS s FROM {ACR} WHERE {SCOPE}) SELECT t.s, count(*) FROM t GROUP BY t.s",
          {"task", "status"}),
         (f"SELECT {ACR}.status FROM {ACR} WHERE {SCOPE}", {"status"}),
+        (f"SELECT registryName, count(*) FROM {ACR} WHERE {SCOPE} GROUP BY 1", set()),
     ],
 )
 def test_the_fields_a_statement_names(sql: str, fields: set[str]) -> None:
@@ -69,7 +70,15 @@ def test_a_joined_frame_s_columns_are_placed() -> None:
         f"SELECT status, runs.task FROM {ACR} AS runs NATURAL JOIN other WHERE {SCOPE}",
         f"PIVOT (SELECT status, task FROM {ACR} WHERE {SCOPE}) ON status USING count(*)",
         "SELECT paramValues.x FROM airplane.runs.runs",  # a map
+        # a param not pinned may be a field the rows bring; so may an option such as a page size
+        "SELECT taskSlug, count(*) FROM airplane.runs.runs GROUP BY 1",
+        "SELECT status, \"limit\" FROM airplane.runs.runs WHERE \"limit\" = 10",
     ],
 )
 def test_what_cannot_be_placed_for_sure_reads_every_field(sql: str) -> None:
     assert set(needed(sql).values()) == {None}
+
+
+def test_a_pinned_scope_param_is_the_engine_s_column_not_a_field() -> None:
+    sql = "SELECT status, taskSlug FROM airplane.runs.runs WHERE taskSlug = 'deploy'"
+    assert needed(sql) == {"airplane.runs.runs": frozenset({"status"})}
