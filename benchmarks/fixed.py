@@ -7,6 +7,11 @@
   query minus the median of the next three (each with a new session too);
 - import: in a fresh process, `import runs_pandas` after `import pandas` (both timed), and
   which heavy modules it loads.
+
+Before the fresh processes, the benchmarked package's bytecode is compiled once, as `pip
+install` does: with `PYTHONDONTWRITEBYTECODE` set (as in this sandbox) a checkout would
+otherwise compile every module of runs_pandas from source in every process, a cost no
+installed copy has (about 170 ms of the first query here).
 """
 
 from __future__ import annotations
@@ -110,8 +115,20 @@ def first_query_imports(code: str, info: dict[str, Any], top: int = 8) -> list[t
     return sorted(costs.items(), key=lambda kv: -kv[1])[:top]
 
 
+def compile_package() -> str:
+    """Write the benchmarked package's `__pycache__` (what an install has); says where."""
+    import compileall
+
+    import runs_pandas
+
+    folder = str(Path(runs_pandas.__file__).resolve().parent)
+    compileall.compile_dir(folder, quiet=1)
+    return folder
+
+
 def bench_cold_and_import(report: Report, server: PageServer, rounds: int) -> None:
     log(f"cold start and import: {rounds} fresh processes each")
+    folder = compile_package()
     cold_code = COLD.format(sql=SQL, params=_params(_example(server.info)), heavy=HEAVY)
     import_code = IMPORT.format(heavy=HEAVY)
     cold, imports = [], []
@@ -131,6 +148,7 @@ def bench_cold_and_import(report: Report, server: PageServer, rounds: int) -> No
         "`import runs_pandas` over `import pandas`", statistics.median(ours_ms), "<=", 60, "ms",
         f"`import pandas` itself {statistics.median(pandas_ms):.0f} ms; spread {min(ours_ms):.0f}-{max(ours_ms):.0f} ms over {rounds} processes",
     ))
+    report.facts.append(f"fresh processes read compiled bytecode of {folder}, as an installed copy does")
     report.facts.append(f"after `import runs_pandas`, loaded: {', '.join(imports[0]['modules'])}")
     report.facts.append("what the first query imports (`python -X importtime`, ms of the modules' own time by package, one process): "
                         + ", ".join(f"{name} {ms:.0f}" for name, ms in first_query_imports(cold_code, server.info)))

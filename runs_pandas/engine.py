@@ -23,7 +23,7 @@ from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
 from runs_pandas.sql.needed import frame_columns, needed_fields, only
 from runs_pandas.sql.plan import Call, first_request, plan, plan_scopes
-from runs_pandas.sql.read import Statement, read
+from runs_pandas.sql.read import Statement
 from runs_pandas.sql.run import output_names, run, used_frames
 
 
@@ -61,7 +61,7 @@ def query(
     params = dict(params or {})
     started = time.perf_counter()
     given = dict(frames or {})
-    statement = read(sql, catalog(), params, local=given)
+    statement = session.statements.read(sql, catalog(), params, local=given)
     if statement.kind in ("show", "describe"):
         from runs_pandas.discovery import discover
 

@@ -155,6 +155,11 @@ def _arrow(values: Sequence[Any], path: str) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             _MIXED.add(path)
     kinds = {_kind(v) for v in values if v is not None}
+    if len(kinds) < 2 and not kinds & {"dict", "list"}:
+        try:  # one kind here (the mix was in another call): its own type, as the first time
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            pass
     mask = pa.array([v is None for v in values], pa.bool_())
     if kinds == {"dict"}:
         names = list(dict.fromkeys(k for v in values if v is not None for k in v))
@@ -289,7 +294,8 @@ def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
         table = flatten(table)
         names = table.column_names
         keys = [f"c{i}" for i in range(len(names))]  # names may repeat or be anything
-        plain = [i for i, kind in enumerate(table.schema.types) if not _python_made(kind)]
+        kinds = table.schema.types
+        plain = [i for i, kind in enumerate(kinds) if not _python_made(kind)]
         # one conversion for all plain columns: pyarrow builds the blocks, no Series each
         frame = (
             pa.table([table.column(i) for i in plain], names=[keys[i] for i in plain]).to_pandas(
@@ -298,11 +304,9 @@ def to_frame(table: pa.Table, arrow_dtypes: bool = False) -> pd.DataFrame:
             if plain
             else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
         )
-        if len(plain) < len(names):
-            for i, kind in enumerate(table.schema.types):
-                if _python_made(kind):
-                    frame[keys[i]] = _to_series(table.column(i), arrow_dtypes)
-            frame = frame[keys]
+        for i, kind in enumerate(kinds):
+            if _python_made(kind):  # in its place: every column before it is there already
+                frame.insert(i, keys[i], _to_series(table.column(i), arrow_dtypes))
         frame.index = pd.RangeIndex(table.num_rows)
         frame.columns = pd.Index(names, dtype=object)
     return frame

@@ -5,13 +5,15 @@ body that is not what the method says is an error, never rows.
 
 While fetching, each page is read once, whole, by pyarrow (its row count and next link come
 from that read, and its bytes are dropped); afterwards the pages' rows are joined into the
-one struct `frames.to_table` types. Whatever
-the reader cannot be sure of makes these functions give up (raise, or return None), and
-the rows take the dict path instead.
+one struct `frames.to_table` types. A field whose values mix kinds is read as marked
+text and decided after the join (`runs_pandas.mixed`). Whatever the reader cannot be sure
+of makes these functions give up (raise, or return None), and the rows take the dict path
+instead.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -22,7 +24,8 @@ from runs_pandas.catalog import Field, FieldType
 
 # pyarrow.json reads ISO text as timestamps (the catalog's text fields are declared as
 # strings, any other timestamp makes a second read with it as text), integers beyond 64 bits
-# as doubles (no double is taken), and fails on mixed kinds and repeated keys.
+# as doubles (no double is taken), and fails on mixed kinds (`mixed` marks those) and
+# repeated keys.
 
 class ShapeError(ValueError):
     """A page whose shape is not the catalog's; the message says what was expected."""
@@ -102,21 +105,47 @@ def page_schema(
 def read_pages(content: bytes, schema: pa.Schema, rows_key: str, *, longest: int = 0) -> pa.Table:
     """Page bodies (one compact JSON object a line) as one Arrow table; raises when unsure.
 
-    `longest`: the longest line's length (the whole content when not given).
+    `longest`: the longest line's length (the whole content when not given). A field whose
+    values mix kinds is read as marked text (`mixed`), learnt from the reader's error; the
+    table's schema metadata then names it, and a schema with that metadata (`mixed.names`)
+    marks it in the next read straight away. `rows_struct` decides the marked leaves.
     """
+    return _read(content, schema, rows_key, longest)[0]
+
+
+def _read(content: bytes, schema: pa.Schema, rows_key: str, longest: int = 0) -> tuple[pa.Table, pa.Schema]:
+    """`read_pages`, and the schema with the mixed-kind names it learnt."""
     import io
 
     import pyarrow.json as pj
 
-    table = pj.read_json(
-        io.BytesIO(content),
-        # a block holds whole lines: at least the longest page; one page needs no threads
-        read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, (longest or len(content)) + 1)),
-        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
-    )
-    if not pa.types.is_list(table.schema.field(rows_key).type):
-        raise pa.ArrowInvalid("the rows are not a list")
-    return table
+    from runs_pandas import mixed
+
+    while True:
+        marked = mixed.mark(content, schema)
+        try:
+            table = pj.read_json(
+                io.BytesIO(marked),
+                # a block holds whole lines: at least the longest page; one page needs no threads
+                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, _block(longest, marked, content))),
+                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
+            )
+        except pa.ArrowInvalid as exc:
+            learnt = mixed.learn(exc, schema)
+            if learnt is None:
+                raise
+            schema = learnt
+            continue
+        if not pa.types.is_list(table.schema.field(rows_key).type):
+            raise pa.ArrowInvalid("the rows are not a list")
+        if mixed.METADATA_KEY in (schema.metadata or {}):  # the names learnt, for the next read
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **(schema.metadata or {})})
+        return table, schema
+
+
+def _block(longest: int, marked: bytes, content: bytes) -> int:
+    """A block that holds the longest line, grown by what marking added at most."""
+    return (longest + len(marked) - len(content) if longest else len(marked)) + 1
 
 
 def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Table, pa.Schema]:
@@ -128,19 +157,25 @@ def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Tabl
     """
     if pruned.pruned(schema):
         return pruned.read_page(content, schema)
-    table = read_pages(content, schema, rows_key)
+    table, schema = _read(content, schema, rows_key)
     rows_type = table.schema.field(rows_key).type
-    if _has(rows_type, pa.types.is_timestamp):
+    if _has_times(rows_type):
         rows_type = _no_times(rows_type)
-        schema = pa.schema([pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)])
-        table = read_pages(content, schema, rows_key)
+        schema = _with_rows(schema, rows_key, rows_type)
+        table, schema = _read(content, schema, rows_key)
     # the next page is read with every field seen so far declared (not the all-null ones,
     # whose kind is not known yet): most pages then come out with one type, and joining
     # them needs no cast
     declared = _known(rows_type)
     if declared != schema.field(rows_key).type:
-        schema = pa.schema([pa.field(rows_key, declared), *(f for f in schema if f.name != rows_key)])
+        schema = _with_rows(schema, rows_key, declared)
     return table, schema
+
+
+def _with_rows(schema: pa.Schema, rows_key: str, rows_type: pa.DataType) -> pa.Schema:
+    """`schema` with the rows declared as `rows_type` (its metadata kept)."""
+    fields = [pa.field(rows_key, rows_type), *(f for f in schema if f.name != rows_key)]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lift: str | None) -> pa.Array | None:
@@ -151,17 +186,24 @@ def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lif
     (fields in order of first appearance, as the parsed rows have them) and each page cast
     to that type before they are joined.
     """
+    from runs_pandas import mixed
+
     parts = [p for p in parts if len(p)]
     if not parts:
         return None  # no rows: the dict path is as quick and sure
+    redone = mixed.marked_parts(parts)
+    if redone is None:
+        return None
+    parts = redone
     try:
         kind = parts[-1].type  # read with every field of the pages before declared
         if any(p.type != kind for p in parts):
+            distinct = dict.fromkeys(p.type for p in parts)  # in order: fields as first seen
             unified = pa.unify_schemas(
-                [pa.schema([pa.field("rows", p.type)]) for p in parts], promote_options="permissive"
+                [pa.schema([pa.field("rows", t)]) for t in distinct], promote_options="permissive"
             )
             kind = unified.field("rows").type
-        struct = pa.concat_arrays([p if p.type == kind else p.cast(kind) for p in parts])
+        struct = pa.concat_arrays([p if p.type == kind else _cast(p, kind) for p in parts])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     if not pa.types.is_struct(struct.type) or struct.null_count or not _safe(struct.type):
@@ -172,7 +214,34 @@ def rows_struct(parts: Sequence[pa.Array], schema: pa.Schema, rows_key: str, lif
         outer = {struct.type.field(i).name for i in range(struct.type.num_fields)}
         if any(inner.field(i).name in outer for i in range(inner.num_fields)):
             return None  # a declared time also outside the lifted object: not sure of the merge
-    return struct
+    return mixed.resolve(struct)
+
+
+def _cast(array: pa.Array, kind: pa.DataType) -> pa.Array:
+    """`array.cast(kind)` for the unified type, child by child: pyarrow's own cast of a
+    struct gains a missing field with too few nulls inside lists of structs of structs."""
+    if array.type == kind:
+        return array
+    if pa.types.is_struct(kind) and pa.types.is_struct(array.type):
+        present = {array.type.field(i).name: c for i, c in enumerate(array.flatten())}
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        children = [
+            _cast(present[f.name], f.type) if f.name in present else pa.nulls(len(array), f.type) for f in fields
+        ]
+        if not fields:
+            return array.cast(kind)
+        return pa.StructArray.from_arrays(children, fields=fields, mask=array.is_null() if array.null_count else None)
+    if pa.types.is_list(kind) and pa.types.is_list(array.type):
+        values = _cast(array.values, kind.value_type)
+        return pa.ListArray.from_arrays(
+            array.offsets, values, type=kind, mask=array.is_null() if array.null_count else None
+        )
+    return array.cast(kind)
+
+
+@functools.lru_cache(maxsize=1024)
+def _has_times(kind: pa.DataType) -> bool:
+    return _has(kind, pa.types.is_timestamp)
 
 
 def _has(kind: pa.DataType, test: Any) -> bool:
@@ -193,6 +262,7 @@ def _safe(kind: pa.DataType) -> bool:
     return any(test(kind) for test in _SAFE_LEAVES)
 
 
+@functools.lru_cache(maxsize=1024)  # the pages of a series mostly share their types
 def _known(kind: pa.DataType) -> pa.DataType:
     """`kind` without the fields whose kind is not known yet: null, or lists of null."""
     if pa.types.is_struct(kind):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,15 +26,47 @@ from runs_pandas.http.bindings import connections_path, read_connections
 if TYPE_CHECKING:
     from runs_pandas.sandbox import Sandbox
     from runs_pandas.sql.run import Database
+    from runs_pandas.sql.statements import Statements
 
 _TRUE = ("1", "true", "yes", "on")
 
 
+class _TLSContext(ssl.SSLContext):
+    """httpx's default TLS context (certifi's CAs, hostnames checked) that reads the CA
+    bundle on its first TLS connection: reading it costs ~17 ms, which a process that only
+    talks plain HTTP (the sandbox, a loopback server) never needs to pay."""
+
+    _loading = threading.Lock()
+    _loaded = False
+
+    def _load(self) -> None:
+        with self._loading:
+            if not self._loaded:
+                import certifi
+
+                self.load_verify_locations(cafile=certifi.where())
+                self._loaded = True
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self._load()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self._load()
+        return super().wrap_bio(*args, **kwargs)
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi's CAs), made once per process: loading the CA
-    bundle costs tens of milliseconds, which every new session would otherwise pay."""
-    return httpx.create_ssl_context(trust_env=False)
+    """One TLS context per process (what `httpx.create_ssl_context(trust_env=False)`
+    makes, tests compare them), so a new session pays for none."""
+    context = _TLSContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname
+    if sys.version_info >= (3, 13):  # as ssl.create_default_context does from 3.13 on
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN | ssl.VERIFY_X509_STRICT
+    keylog = os.environ.get("SSLKEYLOGFILE")
+    if keylog and not sys.flags.ignore_environment:  # as ssl.create_default_context does
+        context.keylog_filename = keylog
+    return context
 
 
 class Settings(BaseModel):
@@ -142,6 +175,7 @@ class Session:
         self._lock = threading.Lock()
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._database: Database | None = None
+        self._statements: Statements | None = None
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandbox is not None else "cloud"
@@ -172,6 +206,16 @@ class Session:
             if self._database is None:
                 self._database = Database()
             return self._database
+
+    @property
+    def statements(self) -> Statements:
+        """The SELECTs this session has read, for the next query with the same text and values."""
+        from runs_pandas.sql.statements import Statements
+
+        with self._lock:
+            if self._statements is None:
+                self._statements = Statements()
+            return self._statements
 
     def sender(self) -> Sender:
         """A sender with the current settings (settings may change between queries)."""

@@ -146,3 +146,11 @@ def test_a_list_of_objects_with_a_mixed_leaf_stays_a_list() -> None:
     assert isinstance(df.loc[0, "params"], list) and len(df.loc[0, "params"]) == 2
     assert [p["default"] for p in df.loc[0, "params"]] == ["true", "3"]
     assert df.loc[1, "params"][0] == {"slug": "env", "default": "prod"} or df.loc[1, "params"][0]["default"] == "prod"
+
+
+def test_a_leaf_of_one_kind_keeps_its_type_after_another_call_mixed_it() -> None:
+    fields = catalog().resource("airplane.runs.runs").fields
+    mixed_rows = [{"id": "r1", "params": [{"slug": "a", "default": True}, {"slug": "b", "default": "x"}]}]
+    one_kind = [{"id": "r2", "params": [{"slug": "a", "default": True}, {"slug": "c", "default": False}]}]
+    assert [p["default"] for p in frame_of(mixed_rows, fields).loc[0, "params"]] == ["true", "x"]
+    assert [p["default"] for p in frame_of(one_kind, fields).loc[0, "params"]] == [True, False]

@@ -342,11 +342,11 @@ def test_sql_form_requires_every_placeholder(sb: Sandbox, session: runs_pandas.S
 def test_values_are_remembered_for_the_next_form(session: runs_pandas.Session) -> None:
     first = form(AIRPLANE, session=session, namespace={})
     first.fields["taskSlug"].value = "deploy_service"
-    first.fields["limit"].value = 50
+    first.fields["limit"].value = 20
     first.run()
     second = form(AIRPLANE)
     assert second.fields["taskSlug"].value == "deploy_service"
-    assert second.fields["limit"].value == 50 and second.toggles["limit"].value is True
+    assert second.fields["limit"].value == 20 and second.toggles["limit"].value is True
     assert form(DATABRICKS).fields["clean_room_name"].value == ""
 
     sql = "SELECT count(*) AS n FROM airplane.runs.runs WHERE taskSlug = :slug"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from runs_pandas.catalog.validated import cached_providers
 from runs_pandas.catalog.models import (
     Auth,
     AuthScope,
@@ -95,13 +96,14 @@ def _closest(name: str, choices: object) -> str:
 @cache
 def catalog() -> Catalog:
     """The catalog: the built-in files, then the extra ones (`RUNS_PANDAS_CATALOG`,
-    `add_catalog`), read and validated once."""
+    `add_catalog`), read and validated once (the built-in ones once per content: `validated.py`)."""
     folder = _files.files("runs_pandas.catalog") / "data"
-    built_in = [
-        Provider.model_validate(json.loads(entry.read_text(encoding="utf-8")))
+    files = [
+        (entry.name, entry.read_bytes())
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".json")
     ]
+    built_in = cached_providers(files, lambda data: Provider.model_validate(json.loads(data)))
     merged = {p.name: p for p in built_in}
     for path in _extra_files():
         provider = _provider(path.read_text(encoding="utf-8"), str(path))

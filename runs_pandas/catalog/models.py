@@ -37,7 +37,7 @@ class FieldType(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Field(_Model):
@@ -203,7 +203,7 @@ class Method(_Model):
     params: tuple[Param, ...] = ()
     rows: str = "$"  # where the rows are: "$" (the body), "$.value", "$.runs"
     lift: str | None = None  # an object whose fields are lifted to the row's top level
-    paginator: Paginator = Paginator(type="none")
+    paginator: Paginator = Paginator.model_construct(type="none")  # no validator built at import
     body: Literal["none", "params", "json"] = "none"  # body from body params, or from @@json
     filters: tuple[Filter, ...] = ()  # fields the API filters on (pushdown)
     filter_param: str | None = None  # the query param holding a filter expression ($filter)

@@ -13,7 +13,6 @@ Its path: the `connections_file` setting, else RUNS_PANDAS_CONNECTIONS, else
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,8 @@ def read_connections(path: Path, providers: set[str]) -> list[dict[str, Any]]:
     file that is not TOML or names no known provider."""
     if not path.is_file():
         return []
+    import tomllib  # only when there is a file: most sessions have none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

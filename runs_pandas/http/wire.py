@@ -59,10 +59,13 @@ class Columnar:
 
     def dict_rows(self) -> list[dict[str, Any]]:
         """The rows as the dict path has them: what each page's read holds, as dicts."""
+        from runs_pandas import mixed
+
         rows: list[dict[str, Any]] = []
         for part in self.parts:
             rows.extend(part.to_pylist())
-        return rows
+        restored: list[dict[str, Any]] = mixed.restore(rows, parse_json)  # mixed-kind values as sent
+        return restored
 
 
 class Scrub(Protocol):

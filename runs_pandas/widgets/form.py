@@ -183,8 +183,10 @@ class Form:
     def _prefill(self, remembered: Mapping[str, Any]) -> None:
         for name, spec in self.specs.items():
             value = remembered.get(name, spec.param.default if spec.param is not None else None)
+            # a catalog default fills the box but leaves its 'send' tick off: the request
+            # sends the default anyway, so the query's SQL need not name it
             if value is not None and _set(self.fields[name], value) and name in self.toggles:
-                self.toggles[name].value = True
+                self.toggles[name].value = name in remembered
 
     def _rows(self) -> list[w.Widget]:
         return [
