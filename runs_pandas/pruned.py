@@ -3,8 +3,8 @@
 A statement that reads a few fields (`sql.needed`) has its pages read with a schema that
 declares just those fields, every other one ignored, so the reader builds a narrow
 table. Each needed field is declared with the type its catalog type reads as (text for
-times); an integer that arrives as decimal text is read as text (the catalog's typing
-casts it later, as it does on the full read). Where a method lifts an object (ARM's
+times); a field whose values are not all of that kind is read as marked text and decided
+after the join (`mixed`), as on the full read. Where a method lifts an object (ARM's
 `properties`), a field is declared both inside it and at the top, since the catalog does
 not say where it lives; each page then keeps the side that holds it, and a page where both
 sides do, or where an explicit `null` could mean "set to null" rather than "absent", raises
@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from runs_pandas import mixed
 from runs_pandas.catalog import Field, FieldType
 
 MARK = b"runs_pandas.needed"  # schema metadata: this schema is pruned (and how)
@@ -36,7 +37,6 @@ _READ_TYPES: dict[FieldType, pa.DataType] = {
     FieldType.NUMBER: pa.float64(),
 }
 pages_read = 0  # pages read pruned (tests look at it)
-_CHANGED = re.compile(r"Column\(([^)]*)\) changed from (number|string) to (number|string)")
 _ESCAPED_KEY = re.compile(rb'"(?:[^"\\\n]|\\.)*\\(?:[^"\\\n]|\\.)*"\s*:')
 
 
@@ -50,7 +50,6 @@ def schema(
     """The explicit schema for reading only `needed` (dotted field paths); None when the
     paths cannot be declared (a path the catalog lacks, or the lifted object's own name)."""
     tree: dict[str, Any] = {}
-    numeric: dict[str, str] = {}
     for path in sorted(needed):
         node = tree
         kinds = fields
@@ -63,8 +62,6 @@ def schema(
                 if field.type not in _READ_TYPES:
                     return None
                 node[name] = _READ_TYPES[field.type]
-                if field.type not in (FieldType.STRING, FieldType.DATETIME, FieldType.BOOLEAN):
-                    numeric[path] = str(_READ_TYPES[field.type])
             else:
                 node = node.setdefault(name, {})
                 if not isinstance(node, dict):
@@ -78,7 +75,7 @@ def schema(
     declared = [pa.field(rows_key, pa.list_(row))]
     if next_field and next_field != rows_key:
         declared.append(pa.field(next_field, pa.string()))
-    meta = {"lift": lift, "rows": rows_key, "numeric": numeric}
+    meta = {"lift": lift, "rows": rows_key}
     return pa.schema(declared, metadata={MARK: json.dumps(meta).encode()})
 
 
@@ -93,67 +90,33 @@ def pruned(schema: pa.Schema) -> bool:
 
 def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
     """One page read for the needed fields only: the one-row table, and the schema to read
-    the next page by (a numeric field seen as text is declared as text from then on).
-
-    Raises (a ValueError) when the reader is unsure; the caller's dict path takes the page.
+    the next page by. A field whose values are not all of its declared kind (an integer
+    sent as text, kinds mixed) is read as marked text and decided after the join, as on
+    the full read (`mixed`). Raises (a ValueError) when the reader is unsure; the caller's
+    dict path then takes the page.
     """
     import pyarrow.json as pj
 
     global pages_read
     meta = json.loads(schema.metadata[MARK])
-    numeric: dict[str, str] = meta["numeric"]
-    for _ in range(4 * len(numeric) + 1):  # each numeric field, on either side, at most twice
+    while True:
+        marked = mixed.mark(content, schema)
         try:
             table = pj.read_json(
-                io.BytesIO(content),
-                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(content) + 1)),
+                io.BytesIO(marked),
+                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(marked) + 1)),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
             )
         except pa.ArrowInvalid as exc:
-            swapped = _swapped(schema, str(exc), meta)
-            if swapped is None:
+            learnt = mixed.learn(exc, schema)
+            if learnt is None:
                 raise
-            schema = swapped
+            schema = learnt
             continue
-        break
-    else:
-        raise Unsure("the page's numbers and texts do not settle on one type per field")
-    if meta["lift"] and table.num_rows == 1:
-        table = _sides(table, content, meta["rows"], meta["lift"])
-    pages_read += 1
-    return table, schema
-
-
-def _swapped(schema: pa.Schema, message: str, meta: dict[str, Any]) -> pa.Schema | None:
-    """`schema` with the numeric field the reader's error names read the other way (text
-    for a number sent as text, the number again for one sent as a number); None if none."""
-    found = _CHANGED.search(message)
-    if found is None:
-        return None
-    parts = [p for p in found.group(1).split("/") if p and p != "[]"]
-    if len(parts) < 2 or parts[0] != meta["rows"]:
-        return None
-    inner = parts[1:]
-    path = ".".join(inner[1:] if meta["lift"] and inner[0] == meta["lift"] else inner)
-    if path not in meta["numeric"]:
-        return None
-    # "changed from number to string": declared a number, the page sends text
-    target = pa.string() if found.group(2) == "number" else pa.type_for_alias(meta["numeric"][path])
-    field = schema.field(meta["rows"])
-    return schema.set(
-        schema.get_field_index(meta["rows"]),
-        pa.field(field.name, pa.list_(_set_leaf(field.type.value_type, inner, target))),
-    )
-
-
-def _set_leaf(kind: pa.StructType, names: Sequence[str], target: pa.DataType) -> pa.StructType:
-    children = []
-    for i in range(kind.num_fields):
-        child = kind.field(i)
-        if child.name == names[0]:
-            child = pa.field(child.name, target if len(names) == 1 else _set_leaf(child.type, names[1:], target))
-        children.append(child)
-    return pa.struct(children)
+        if meta["lift"] and table.num_rows == 1:
+            table = _sides(table, content, meta["rows"], meta["lift"])
+        pages_read += 1
+        return table, schema
 
 
 def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Table:

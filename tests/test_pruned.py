@@ -159,7 +159,7 @@ MOCK = ("SELECT runId, name, status, createTime, agentConfiguration.cpu AS cpu F
         ([{"value": [{"id": "/x/c", "name": "c", "status": "Queued"}, run("a", status="Failed")]}], 1),
         # values on both sides of one row; a needed field of mixed kinds on the next page
         ([{"value": [{**run("a", status="Failed"), "status": "Queued"}], "nextLink": "https://mgmt.test/p2"},
-          {"value": [run("b", status=3, agentConfiguration={"cpu": "2"})]}], 0),
+          {"value": [run("b", status=3, agentConfiguration={"cpu": "2"})]}], 1),
         # an object outside on one row and inside on another
         ([{"value": [{**run("a"), "agentConfiguration": {"cpu": 1}}, run("b", agentConfiguration={"cpu": 2})]}], 0),
         # a cpu count as text
