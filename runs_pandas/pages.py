@@ -3,8 +3,9 @@
 `page_rows` checks a parsed page against the catalog's shape before anything reads it: a
 body that is not what the method says is an error, never rows.
 
-While fetching, each page is read once, whole, by pyarrow (its row count and next link come
-from that read, and its bytes are dropped); afterwards the pages' rows are joined into the
+While fetching, pages are read once by pyarrow, in batches of whole pages (their next links
+were found in their bytes, `http.scan`; the batch's read checks them), and their bytes are
+dropped; afterwards the pages' rows are joined into the
 one struct `frames.to_table` types. A field whose values mix kinds is read as marked
 text and decided after the join (`runs_pandas.mixed`). Whatever the reader cannot be sure
 of makes these functions give up (raise, or return None), and the rows take the dict path
@@ -124,10 +125,12 @@ def _read(content: bytes, schema: pa.Schema, rows_key: str, longest: int = 0) ->
     while True:
         marked = mixed.mark(content, schema)
         try:
+            # a block holds whole lines: at least the longest page; content of one block
+            # needs no threads, a batch of pages is read a block per thread
+            block = max(1 << 20, _block(longest, marked, content))
             table = pj.read_json(
                 io.BytesIO(marked),
-                # a block holds whole lines: at least the longest page; one page needs no threads
-                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, _block(longest, marked, content))),
+                read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
             )
         except pa.ArrowInvalid as exc:
@@ -148,21 +151,24 @@ def _block(longest: int, marked: bytes, content: bytes) -> int:
     return (longest + len(marked) - len(content) if longest else len(marked)) + 1
 
 
-def read_page(content: bytes, schema: pa.Schema, rows_key: str) -> tuple[pa.Table, pa.Schema]:
-    """One page body as a one-row Arrow table, read once and kept (its bytes can go).
+def read_page(
+    content: bytes, schema: pa.Schema, rows_key: str, *, longest: int = 0
+) -> tuple[pa.Table, pa.Schema]:
+    """One page body as a one-row Arrow table, read once and kept (its bytes can go), or a
+    batch of pages (one a line, `longest` the longest) as a table of a row per page.
 
     Returns the table and the schema to read the next pages of the series by: where the
     reader took text for timestamps, the page is read again with them as text, and the
     pages after are read with that type straight away. Raises when the reader is unsure.
     """
     if pruned.pruned(schema):
-        return pruned.read_page(content, schema)
-    table, schema = _read(content, schema, rows_key)
+        return pruned.read_page(content, schema, longest)
+    table, schema = _read(content, schema, rows_key, longest)
     rows_type = table.schema.field(rows_key).type
     if _has_times(rows_type):
         rows_type = _no_times(rows_type)
         schema = _with_rows(schema, rows_key, rows_type)
-        table, schema = _read(content, schema, rows_key)
+        table, schema = _read(content, schema, rows_key, longest)
     # the next page is read with every field seen so far declared (not the all-null ones,
     # whose kind is not known yet): most pages then come out with one type, and joining
     # them needs no cast

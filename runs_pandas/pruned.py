@@ -88,12 +88,12 @@ def pruned(schema: pa.Schema) -> bool:
     return bool(schema.metadata and MARK in schema.metadata)
 
 
-def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
-    """One page read for the needed fields only: the one-row table, and the schema to read
-    the next page by. A field whose values are not all of its declared kind (an integer
-    sent as text, kinds mixed) is read as marked text and decided after the join, as on
-    the full read (`mixed`). Raises (a ValueError) when the reader is unsure; the caller's
-    dict path then takes the page.
+def read_page(content: bytes, schema: pa.Schema, longest: int = 0) -> tuple[pa.Table, pa.Schema]:
+    """A page (or a batch of pages, one a line, `longest` the longest) read for the needed
+    fields only: a row per page, and the schema to read the next pages by. A field whose
+    values are not all of its declared kind (an integer sent as text, kinds mixed) is read
+    as marked text and decided after the join, as on the full read (`mixed`). Raises (a
+    ValueError) when the reader is unsure; the caller's dict path then takes the page.
     """
     import pyarrow.json as pj
 
@@ -101,10 +101,12 @@ def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
     meta = json.loads(schema.metadata[MARK])
     while True:
         marked = mixed.mark(content, schema)
+        # a block holds whole lines: marking makes a line longer by at most what it adds
+        block = (longest + len(marked) - len(content) if longest else len(marked)) + 1
         try:
             table = pj.read_json(
                 io.BytesIO(marked),
-                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(marked) + 1)),
+                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, block)),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
             )
         except pa.ArrowInvalid as exc:
@@ -113,30 +115,33 @@ def read_page(content: bytes, schema: pa.Schema) -> tuple[pa.Table, pa.Schema]:
                 raise
             schema = learnt
             continue
-        if meta["lift"] and table.num_rows == 1:
+        if meta["lift"]:
             table = _sides(table, content, meta["rows"], meta["lift"])
-        pages_read += 1
+        pages_read += table.num_rows
         return table, schema
 
 
 def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Table:
-    """The page with each field declared at the top and in `lift` kept on the one side that
-    holds it (in `lift`, so lifting finds every field there); `Unsure` where both might."""
+    """The pages with each field declared at the top and in `lift` kept on the one side
+    that holds it (in `lift`, so lifting finds every field there); `Unsure` where both might."""
     column = table.column(rows_key)
-    lists = column.chunk(0) if column.num_chunks == 1 else pa.concat_arrays(column.chunks)
-    rows = lists.flatten()
-    if len(rows) == 0 or rows.null_count or not pa.types.is_struct(rows.type):
-        return table  # no rows, or rows the caller's checks send to the dict path
-    at = rows.type.get_field_index(lift)
-    if at < 0:
+    kind = column.type.value_type
+    at = kind.get_field_index(lift)
+    if at < 0 or not column.num_chunks:
         return table  # no field needed: nothing declared on either side
-    inner = rows.field(at)  # the rows are not null, so their children need no mask
-    names = [inner.type.field(i).name for i in range(inner.type.num_fields)]
-    outside = [name for name in names if rows.field(name).null_count < len(rows)]
-    if outside:  # rare: ARM keeps these fields on one side, which this page's rows break
-        inner = _merged(inner, {name: rows.field(name) for name in outside}, content, lift)
-    row = pa.StructArray.from_arrays([inner], [lift])
-    return table.set_column(table.schema.get_field_index(rows_key), rows_key, pa.ListArray.from_arrays(lists.offsets, row))
+    names = [kind.field(at).type.field(i).name for i in range(kind.field(at).type.num_fields)]
+    chunks = []
+    for lists in column.chunks:
+        rows = lists.values
+        if rows.null_count:
+            raise Unsure("a row is null")  # the dict path says what is wrong with it
+        inner = rows.field(at)  # the rows are not null, so their children need no mask
+        outside = [name for name in names if rows.field(name).null_count < len(rows)]
+        if outside:  # rare: ARM keeps these fields on one side, which these rows break
+            inner = _merged(inner, {name: rows.field(name) for name in outside}, content, lift)
+        row = pa.StructArray.from_arrays([inner], [lift])
+        chunks.append(pa.ListArray.from_arrays(lists.offsets, row, mask=lists.is_null() if lists.null_count else None))
+    return table.set_column(table.schema.get_field_index(rows_key), rows_key, pa.chunked_array(chunks, chunks[0].type))
 
 
 def _merged(inner: pa.StructArray, tops: dict[str, pa.Array], content: bytes, lift: str) -> pa.StructArray:

@@ -130,7 +130,7 @@ def _get_text(session: Session, url: str) -> tuple[str | None, str | None]:
     """GET a log link with no credentials: (text, None), or (None, why) with the URL redacted."""
     import httpx
 
-    from runs_pandas.http.client import redact
+    from runs_pandas.http.redact import redact
 
     try:
         response = session.client.get(url, headers={"Accept": "text/plain"},

@@ -22,7 +22,9 @@ import httpx
 from runs_pandas.catalog import Method, Provider
 from runs_pandas.errors import ApiError, NotFoundError, PageError, UnauthorizedError
 from runs_pandas.http.auth import Credentials, same_origin
+from runs_pandas.http.batches import Batches, Scan, scanner
 from runs_pandas.http.paging import next_request
+from runs_pandas.http.redact import redact, redact_safely
 from runs_pandas.http.request import Request
 from runs_pandas.http.retry import Budget, Transient, retry_after
 from runs_pandas.http.wire import Columnar, Response, Series, error_text, parse_json, receive
@@ -31,7 +33,6 @@ COLUMNAR = True  # the columnar path on (tests turn it off to compare with the d
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_PAGES = 10_000
 MAX_REDIRECTS = 5
-_SECRET_QUERY = ("token", "key", "secret", "code", "password", "signature")  # plus the catalog's
 
 OnPage = Callable[[Request, int], None]
 Reader = Callable[[bytes], Any]  # page bytes -> pyarrow Table; raises when it cannot be sure
@@ -69,13 +70,14 @@ class Sender:
         origin: str | None = None,
         reader: Reader | None = None,
         statuses: Collection[int] | None = None,
+        scan: Scan | None = None,
     ) -> Response:
         """One request, retried within the budget; an ApiError when it finally fails.
 
         `origin`: where the credentials belong (the first request of a series); a request
         elsewhere goes without them. `statuses`: the only ones that count as success (the
-        method's documented ones); any 2xx when not given.
-        """
+        method's documented ones); any 2xx when not given. `scan`: a page whose next link it
+        finds surely comes back unread (`Response.unread`), for a batch to read."""
         credentials_go = origin is None or same_origin(origin, request.url)
         auth = self.credentials.auth(provider, request) if credentials_go else None
         budget = Budget(
@@ -83,7 +85,7 @@ class Sender:
         )
         while True:
             try:
-                return self._attempt(provider, request, auth, reader, statuses)
+                return self._attempt(provider, request, auth, reader, statuses, scan)
             except Transient as exc:
                 wait = budget.wait_for(exc)
                 if isinstance(wait, str):
@@ -118,6 +120,7 @@ class Sender:
         auth: httpx.Auth | None,
         reader: Reader | None,
         statuses: Collection[int] | None,
+        scan: Scan | None = None,
     ) -> Response:
         with self._count_lock:
             self.sent += 1
@@ -146,6 +149,19 @@ class Sender:
                 f"unexpected status {status}: {request.method} answers {documented}",
             )
         from runs_pandas import pages  # pyarrow: loaded on the first request, not on import
+
+        if scan is not None:
+            sure, link = scan(content) if pages.objects_page(content) else (False, None)
+            if sure:
+                return Response(request, status, headers, None, content, link=link, unread=True)
+            reader = None  # parsed now (a cut-off body is retried), read after the pages held
+        return self._read_body(request, status, headers, content, reader)
+
+    def _read_body(
+        self, request: Request, status: int, headers: httpx.Headers, content: bytes, reader: Reader | None
+    ) -> Response:
+        """A page read by `reader` (one row), or parsed; Transient when cut off or not JSON."""
+        from runs_pandas import pages
 
         if reader is not None and pages.objects_page(content):
             try:
@@ -219,40 +235,46 @@ class Sender:
                 table, columnar.schema = pages.read_page(content, columnar.schema, columnar.rows_key)
                 return table
 
+        scan = scanner(method.paginator, max_rows) if COLUMNAR else None
+        held = Batches(self, provider, method, result, reader, on_page, scan is not None)
         request: Request | None = first
         seen_urls: set[str] = set()
         seen_pages: set[tuple[int, int]] = set()
         statuses = method.statuses or None
-        while request is not None:
-            if self.max_requests is not None and self.sent >= self.max_requests:
-                result.stopped = True
-                return result
-            try:
-                if result.requests >= self.limits.max_pages:
+        fetched = 0
+        try:
+            while request is not None:
+                if self.max_requests is not None and self.sent >= self.max_requests:
+                    held.drain()
+                    result.stopped = True
+                    return result
+                if fetched >= self.limits.max_pages:
                     raise self._error(
                         PageError, provider, request, None, None,
                         f"the series passed the page cap ({self.limits.max_pages} pages, setting "
                         f"max_pages) and was stopped; rows of the pages before are kept",
                     )
-                response = self.send(provider, request, origin=first.url, reader=reader, statuses=statuses)
+                response = self.send(provider, request, origin=first.url, reader=reader, statuses=statuses, scan=scan)
                 # Python's keyed hash of the bytes (random per process, so a server cannot aim
                 # at a collision) with the length: a third of the cost of blake2b
                 digest = (len(response.content), hash(response.content))
                 if digest in seen_pages:
                     raise self._error(
                         PageError, provider, request, response.status, None,
-                        f"the server sent a page already seen (page {result.requests + 1} repeats an "
+                        f"the server sent a page already seen (page {fetched + 1} repeats an "
                         f"earlier one of the series from {redact(first.url, provider.secret_query)}); it was stopped, "
                         f"the distinct rows are kept",
                     )
                 seen_pages.add(digest)
-                rows_count, body = self._take(provider, method, result, response)
-                result.requests += 1
-                if on_page is not None:
-                    on_page(request, rows_count)
+                fetched += 1
                 seen_urls.add(request.url)
+                if response.unread:  # its rows are counted when its batch is read
+                    rows_count, body = 0, {method.paginator.next_field: response.link}
+                    held.add(response)
+                else:
+                    rows_count, body = held.take(response)
                 following = self._following(
-                    provider, method, request, body, rows_count, result.requests - 1, response.headers
+                    provider, method, request, body, rows_count, fetched - 1, response.headers
                 )
                 if following is not None and following.url in seen_urls:
                     raise self._error(
@@ -264,9 +286,13 @@ class Sender:
                 gathered = sum(result.columnar.counts) if result.columnar is not None else len(result.rows)
                 if max_rows is not None and gathered >= max_rows:
                     break
-            except ApiError as exc:
-                result.error = self._not_found(provider, method, first, exc) if result.requests == 0 else exc
-                return result
+            held.drain()
+        except ApiError as exc:
+            try:
+                held.drain()  # the rows of the pages before the failure
+            except ApiError as earlier:
+                exc = earlier
+            result.error = self._not_found(provider, method, first, exc) if result.requests == 0 else exc
         return result
 
     def _not_found(self, provider: Provider, method: Method, first: Request, exc: ApiError) -> ApiError:
@@ -372,25 +398,3 @@ class Sender:
                 pool.submit(self.series, p, m, r, on_page, cap) for (p, m, r), cap in zip(jobs, caps)
             ]
             return [f.result() for f in futures]
-
-
-def redact(url: str, secret_names: tuple[str, ...] = ()) -> str:
-    """The URL with secret-looking query values hidden: tokens, keys, and the query params
-    a provider's catalog entry names as secrets (`secret_query`, e.g. signatures)."""
-    parsed = httpx.URL(url)
-    if not parsed.query:
-        return url
-    names = (*_SECRET_QUERY, *(n.lower() for n in secret_names))
-    params = [
-        (k, "REDACTED" if any(s in k.lower() for s in names) else v)
-        for k, v in parsed.params.multi_items()
-    ]
-    return str(parsed.copy_with(params=params))
-
-
-def redact_safely(url: str, secret_names: tuple[str, ...] = ()) -> str:
-    """`redact`, or the text cut short when it is not a URL at all."""
-    try:
-        return redact(url, secret_names)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        return url[:200] + ("..." if len(url) > 200 else "")

@@ -27,6 +27,8 @@ class Response:
     body: Any
     content: bytes = b""
     table: Any = None  # the page as a pyarrow Table when read by a columnar `Reader`
+    link: Any = None  # unread: the next link or token found in its bytes
+    unread: bool = False  # neither read nor parsed yet: a batch reads it (`http.batches`)
 
 
 @dataclass
