@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from runs_pandas.catalog.validated import cached_providers
 from runs_pandas.catalog.models import (
     Auth,
     AuthScope,
@@ -32,6 +31,7 @@ from runs_pandas.catalog.models import (
     Resource,
     RunShape,
 )
+from runs_pandas.catalog.validated import cached_providers
 from runs_pandas.errors import QueryError, UnknownResourceError
 
 CATALOG_ENV = "RUNS_PANDAS_CATALOG"

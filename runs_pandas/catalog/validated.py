@@ -26,6 +26,7 @@ from runs_pandas.catalog import auth, models
 from runs_pandas.catalog.models import Provider
 
 _PREFIX = "catalog-"
+_KEEP = 4  # cached catalogs kept (the newest)
 
 
 def cached_providers(
@@ -84,7 +85,7 @@ def _load(path: Path) -> list[Provider] | None:
             found = pickle.load(handle)
     except FileNotFoundError:
         return None
-    except Exception:  # a damaged or foreign file: validate again, and replace it
+    except Exception:  # noqa: BLE001  a damaged file fails in many ways: validate again, replace it
         return None
     if not isinstance(found, list) or not all(isinstance(p, Provider) for p in found):
         return None
@@ -92,7 +93,7 @@ def _load(path: Path) -> list[Provider] | None:
 
 
 def _store(path: Path, providers: list[Provider]) -> None:
-    """Write atomically (a reader sees the old file or the whole new one); drop older keys."""
+    """Write atomically (a reader sees the old file or the whole new one); drop the oldest keys."""
     temporary: str | None = None
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
@@ -100,9 +101,10 @@ def _store(path: Path, providers: list[Provider]) -> None:
             pickle.dump(providers, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
         temporary = None
-        for old in path.parent.glob(f"{_PREFIX}*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        # keep a few keys: two installs (or checkouts) used in turn must not evict each other
+        kept = sorted(path.parent.glob(f"{_PREFIX}*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[_KEEP:]:
+            old.unlink(missing_ok=True)
     except (OSError, pickle.PicklingError):
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)

@@ -184,7 +184,7 @@ def _token_references(text: str, catalog: Catalog) -> list[Reference]:
 # and a blank has it as its first token (no keyword of T-SQL's tokenizer starts with one of
 # them and goes on past a word boundary; tests/sql/test_first_word.py checks that), and loading
 # T-SQL's dialect for it costs ~15 ms of the first query
-_STATEMENT_WORD = re.compile(r"(SELECT|WITH|EXEC|EXECUTE|SHOW|DESCRIBE|DESC|EXPLAIN)[ \t\r\n]", re.I)
+_STATEMENT_WORD = re.compile(r"(SELECT|WITH|EXEC|EXECUTE|SHOW|DESCRIBE|DESC|EXPLAIN)[ \t\r\n]", re.IGNORECASE)
 
 
 def _first_word(text: str) -> str:

@@ -57,7 +57,11 @@ def test_a_changed_data_file_misses_the_cache(cache_home: Path) -> None:
     assert calls == [b"{}"]  # the second read came from the cache
     validated.cached_providers([("a.json", b"{ }")], validate)
     assert calls == [b"{}", b"{ }"]
-    assert len(_pickles(cache_home)) == 1  # the stale key was dropped
+    validated.cached_providers(files, validate)  # the first key is still kept
+    assert len(calls) == 2
+    for n in range(validated._KEEP + 2):
+        validated.cached_providers([("a.json", b"{}" + b" " * (n + 2))], validate)
+    assert len(_pickles(cache_home)) == validated._KEEP  # only the newest stay
 
 
 def test_a_damaged_or_foreign_file_is_validated_again(cache_home: Path) -> None:
