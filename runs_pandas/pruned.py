@@ -13,7 +13,6 @@ so the page takes the dict path (whose rows are the same, only slower).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -102,11 +101,11 @@ def read_page(content: bytes, schema: pa.Schema, longest: int = 0) -> tuple[pa.T
     while True:
         marked = mixed.mark(content, schema)
         # a block holds whole lines: marking makes a line longer by at most what it adds
-        block = (longest + len(marked) - len(content) if longest else len(marked)) + 1
+        block = max(1 << 20, (longest + len(marked) - len(content) if longest else len(marked)) + 1)
         try:
             table = pj.read_json(
-                io.BytesIO(marked),
-                read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, block)),
+                pa.BufferReader(marked),  # a batch of pages is read a block per thread
+                read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
             )
         except pa.ArrowInvalid as exc:
