@@ -222,3 +222,20 @@ def test_a_next_link_joins_as_httpx_joins_it(link: str) -> None:
 
     base = f"{HOST}/subscriptions/x/runs?api-version=1"
     assert joined(base, link) == str(httpx.URL(base).join(link))
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_a_statement_naming_few_columns_reads_every_batch_for_them(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "MAX_PAGES", batch)
+    sql = ONE.replace("SELECT *", "SELECT runId, count(*) AS n").replace("'alpha1'", "'alpha1' GROUP BY runId ORDER BY runId")
+    frames, asked = [], []
+    for columnar in (True, False):
+        seen: list[str] = []
+        client.COLUMNAR = columnar
+        try:
+            frames.append(rp.query(sql, session=session(paged(23), seen)))
+        finally:
+            client.COLUMNAR = True
+        asked.append(len(seen))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert len(frames[0]) == 69 and asked == [23, 23]
