@@ -92,8 +92,11 @@ def marked_parts(parts: list[pa.Array]) -> list[pa.Array] | None:
     if not seen:
         return parts
     out = []
+    last: tuple[pa.DataType, bool] | None = None  # pages mostly share types: == beats a walk
     for part in parts:
-        if not _native_named(part.type, frozenset(seen)):
+        if last is None or part.type != last[0]:
+            last = (part.type, _native_named(part.type, frozenset(seen)))
+        if not last[1]:
             out.append(part)
             continue
         redone = _each_leaf(part, _as_marked)
@@ -142,7 +145,6 @@ def _named(name: str) -> bool:
     return any(name.endswith(n) for n in seen)
 
 
-@functools.lru_cache(maxsize=1024)  # pages of a series mostly share their types
 def _native_named(kind: pa.DataType, marked: frozenset[str]) -> bool:
     """Whether a leaf named as one of the `marked` names holds other than text (or nulls)."""
     if pa.types.is_list(kind):

@@ -14,7 +14,6 @@ instead.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,8 +102,6 @@ def read_pages(content: bytes, schema: pa.Schema, rows_key: str, *, longest: int
 
 def _read(content: bytes, schema: pa.Schema, rows_key: str, longest: int = 0) -> tuple[pa.Table, pa.Schema]:
     """`read_pages`, and the schema with the mixed-kind names it learnt."""
-    import io
-
     import pyarrow.json as pj
 
     from runs_pandas import mixed
@@ -116,7 +113,7 @@ def _read(content: bytes, schema: pa.Schema, rows_key: str, longest: int = 0) ->
             # needs no threads, a batch of pages is read a block per thread
             block = max(1 << 20, _block(longest, marked, content))
             table = pj.read_json(
-                io.BytesIO(marked),
+                pa.BufferReader(marked),  # the bytes as they are: no Python file calls
                 read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
             )
@@ -150,16 +147,17 @@ def read_page(
     """
     table, schema = _read(content, schema, rows_key, longest)
     rows_type = table.schema.field(rows_key).type
-    if _has_times(rows_type):
+    if _has(rows_type, pa.types.is_timestamp):
         rows_type = _no_times(rows_type)
         schema = _with_rows(schema, rows_key, rows_type)
         table, schema = _read(content, schema, rows_key, longest)
     # the next page is read with every field seen so far declared (not the all-null ones,
     # whose kind is not known yet): most pages then come out with one type, and joining
-    # them needs no cast
-    declared = _known(rows_type)
-    if declared != schema.field(rows_key).type:
-        schema = _with_rows(schema, rows_key, declared)
+    # them needs no cast (a page of just the declared fields changes nothing: no walk)
+    if rows_type != schema.field(rows_key).type:
+        declared = _known(rows_type)
+        if declared != schema.field(rows_key).type:
+            schema = _with_rows(schema, rows_key, declared)
     return table, schema
 
 
@@ -230,11 +228,6 @@ def _cast(array: pa.Array, kind: pa.DataType) -> pa.Array:
     return array.cast(kind)
 
 
-@functools.lru_cache(maxsize=1024)
-def _has_times(kind: pa.DataType) -> bool:
-    return _has(kind, pa.types.is_timestamp)
-
-
 def _has(kind: pa.DataType, test: Any) -> bool:
     if test(kind):
         return True
@@ -253,7 +246,6 @@ def _safe(kind: pa.DataType) -> bool:
     return any(test(kind) for test in _SAFE_LEAVES)
 
 
-@functools.lru_cache(maxsize=1024)  # the pages of a series mostly share their types
 def _known(kind: pa.DataType) -> pa.DataType:
     """`kind` without the fields whose kind is not known yet: null, or lists of null."""
     if pa.types.is_struct(kind):
