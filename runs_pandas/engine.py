@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,7 @@ from runs_pandas.http import Request, Sender, Series
 from runs_pandas.progress import Progress, expected_pages
 from runs_pandas.results import requests_frame, stamp
 from runs_pandas.session import Session, default_session
+from runs_pandas.sql.needed import frame_columns, needed_fields, only
 from runs_pandas.sql.plan import Call, first_request, plan, plan_scopes
 from runs_pandas.sql.read import Statement
 from runs_pandas.sql.run import output_names, run, used_frames
@@ -90,13 +91,17 @@ def select(
     from runs_pandas.sql.budget import check_plan
 
     calls = plan(statement.references, catalog())
-    first_requests = {rid: [first_request(session, c) for c in cs] for rid, cs in calls.items()}
+    local = used_frames(statement.tree, statement.text, given or {})
+    # read the pages for the fields the statement needs only (None: all of them)
+    needed = needed_fields(statement.tree, statement.references, frame_columns(local))
+    first_requests = {
+        rid: [replace(first_request(session, c), fields=needed.get(rid)) for c in cs] for rid, cs in calls.items()
+    }
     if dry_run:
         dry = requests_frame([r for rs in first_requests.values() for r in rs])
         return stamp(dry, sql, list(calls), 0, started, dry_run=True)
     check_plan(calls, session.settings.max_requests)
     fetched = fetch(session, calls, first_requests)
-    local = used_frames(statement.tree, statement.text, given or {})
     result = run(statement.text, fetched.tables, params, local, session.database)
     result = result.rename_columns(output_names(statement.tree, result.column_names))
     frame = frames.to_frame(result, session.settings.arrow_dtypes)
@@ -198,7 +203,10 @@ def fetch(
                 out.failures.extend(r.error for _, r in picked if r.error is not None)
                 if complete_only:
                     picked = [(call, r) for call, r in picked if r.error is None and not r.stopped]
-                out.tables[rid] = _table(resource.fields, picked)
+                # a statement that needs some fields only gets a table of those (no column
+                # of nulls typed for each field it never reads)
+                wanted = first_requests[rid][0].fields if first_requests[rid] else None
+                out.tables[rid] = _table(only(resource.fields, wanted), picked)
                 out.rows += out.tables[rid].num_rows
             out.failed = [
                 (i, _why(r, session)) for i, r in sorted(results.items()) if r.error is not None or r.stopped
@@ -227,8 +235,9 @@ def _row_cap(call: Call, request: Request) -> int | None:
     return call.pushdown.limit if call.pushdown.limit is not None else top if isinstance(top, int) else None
 
 
-def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None]:
-    return (call.resource.id, call.method.name, request.url, call.pushdown.limit)
+def _cache_key(call: Call, request: Request) -> tuple[str, str, str, int | None, frozenset[str] | None]:
+    # a series read for some fields only serves statements that need just those
+    return (call.resource.id, call.method.name, request.url, call.pushdown.limit, request.fields)
 
 
 def _check_budget(fetched: Fetched, session: Session, frame: pd.DataFrame) -> None:

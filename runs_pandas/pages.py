@@ -14,11 +14,12 @@ instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from runs_pandas import pruned
 from runs_pandas.catalog import Field, FieldType
 
 # pyarrow.json reads ISO text as timestamps (the catalog's text fields are declared as
@@ -75,12 +76,24 @@ def objects_page(content: bytes) -> bool:
 _SAFE_LEAVES = (pa.types.is_string, pa.types.is_int64, pa.types.is_boolean, pa.types.is_null)
 
 
-def page_schema(fields: Sequence[Field], rows_key: str, next_field: str | None, lift: str | None) -> pa.Schema:
+def page_schema(
+    fields: Sequence[Field],
+    rows_key: str,
+    next_field: str | None,
+    lift: str | None,
+    needed: Collection[str] | None = None,
+) -> pa.Schema:
     """The explicit part of a page's schema: the catalog's times as text, the next link.
 
     With a lift, the times are declared inside the lifted object (where ARM keeps them);
-    `rows_struct` gives up where such a name is also outside it.
+    `rows_struct` gives up where such a name is also outside it. `needed` (dotted field
+    paths, `sql.needed`) prunes the schema to those fields: the pages are then read for
+    them only (`pruned`), every other field ignored.
     """
+    if needed is not None:
+        narrow = pruned.schema(fields, rows_key, next_field, lift, needed)
+        if narrow is not None:
+            return narrow
     times = [pa.field(f.name, pa.string()) for f in fields if f.type is FieldType.DATETIME]
     row = [pa.field(lift, pa.struct(times))] if lift and times else times
     schema = [pa.field(rows_key, pa.list_(pa.struct(row)))]
@@ -145,6 +158,8 @@ def read_page(
     reader took text for timestamps, the page is read again with them as text, and the
     pages after are read with that type straight away. Raises when the reader is unsure.
     """
+    if pruned.pruned(schema):
+        return pruned.read_page(content, schema, longest)
     table, schema = _read(content, schema, rows_key, longest)
     rows_type = table.schema.field(rows_key).type
     if _has(rows_type, pa.types.is_timestamp):

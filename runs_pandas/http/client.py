@@ -378,7 +378,7 @@ class Sender:
             fields = catalog().resource(first.resource).fields
         except (ImportError, KeyError, ValueError):
             return None
-        schema = pages.page_schema(fields, parts[1], next_field, method.lift)
+        schema = pages.page_schema(fields, parts[1], next_field, method.lift, first.fields)
         return Columnar(schema, parts[1])
 
     def many(

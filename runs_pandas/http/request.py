@@ -42,9 +42,11 @@ class Request:
     json: Any = None
     args: Mapping[str, Any] = field(default_factory=dict)  # the params that chose it
     headers: tuple[tuple[str, str], ...] = ()  # catalog headers and header params (no secret)
+    # the row fields its pages are read for (dotted paths, `sql.needed`); None: every field
+    fields: frozenset[str] | None = None
 
     def with_url(self, url: str) -> Request:
-        return Request(self.resource, self.method, self.verb, url, self.json, self.args, self.headers)
+        return Request(self.resource, self.method, self.verb, url, self.json, self.args, self.headers, self.fields)
 
     def with_query(self, **values: Any) -> Request:
         """The same request with some query params set (paging)."""
