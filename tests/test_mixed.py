@@ -173,3 +173,32 @@ def test_read_pages_learns_the_mixed_field_and_says_so_in_the_schema() -> None:
     rows = pages.rows_struct([table.column("runs")[i].values for i in range(2)], table.schema, "runs", None)
     assert rows is not None
     assert rows.to_pylist() == [{"n": 1, "d": "x"}, {"n": 2, "d": "3"}, {"n": 3, "d": "true"}]
+
+
+def test_a_series_that_never_mixed_joins_one_that_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registry one's pages mix text and numbers (its reads learn the name); registry two's
+    hold numbers only, read as integers: joined, the field is text for both, as parsed."""
+    import json
+
+    from tests.test_columnar import mock
+
+    bodies = {"regone": {"value": [run("a", d="x"), run("b", d=1)]}, "regtwo": {"value": [run("c", d=2), run("d", d=3)]}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        registry = request.url.path.split("/registries/")[1].split("/")[0]
+        return httpx.Response(200, content=json.dumps(bodies[registry]).encode())
+
+    converted = []
+    as_marked = mixed._as_marked
+
+    def spy(leaf: Any) -> Any:
+        converted.append(str(leaf.type))
+        return as_marked(leaf)
+
+    monkeypatch.setattr(mixed, "_as_marked", spy)
+    sql = ("SELECT * FROM azure.container_registry.runs WHERE subscriptionId = 'sub' AND "
+           "resourceGroupName = 'rg' AND registryName IN ('regone', 'regtwo') ORDER BY runId")
+    fast, slow, used = both(lambda: rp.query(sql, session=mock(handler)))
+    assert used == 1 and "int64" in converted  # the integers were turned to marked text
+    same(fast, slow)
+    assert list(fast["d"]) == ["x", "1", "2", "3"]
