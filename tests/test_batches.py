@@ -239,3 +239,15 @@ def test_a_statement_naming_few_columns_reads_every_batch_for_them(batch: int, m
         asked.append(len(seen))
     pd.testing.assert_frame_equal(frames[0], frames[1])
     assert len(frames[0]) == 69 and asked == [23, 23]
+
+
+def test_bytes_held_by_all_series_are_bounded_and_all_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a small bound on what every series holds unread, batches are read sooner; the
+    frame is the same, and once the fetch is over no bytes are counted as held."""
+    monkeypatch.setattr(batches, "MAX_HELD", 2500)
+    fast, slow, asked, _ = both(paged(15, rows=4))
+    pd.testing.assert_frame_equal(fast, slow)
+    assert len(asked) == 15 and batches._held == 0
+    with pytest.raises(rp.ApiError):
+        rp.query(ONE, session=session(lambda n: paged(30)(n) if n != 9 else b"null", []))
+    assert batches._held == 0

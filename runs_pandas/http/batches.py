@@ -33,11 +33,21 @@ if TYPE_CHECKING:
 MAX_PAGES = 50  # pages a batch holds: pyarrow's per-call cost is then a few percent
 MAX_BYTES = 8 << 20
 MAX_AGE = 0.5  # seconds: a slow server's pages are still read (and counted) as they come
+MAX_HELD = 32 << 20  # bytes held unread (waiting or being read) by all series at once
 
 Scan = Callable[[bytes], tuple[bool, Any]]  # page bytes -> (sure, its next link)
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_held = 0  # bytes of unread pages in every series' batch, against MAX_HELD
+
+
+def _hold(size: int) -> int:
+    """Count `size` more (or fewer) bytes held unread; the total now."""
+    global _held
+    with _pool_lock:
+        _held += size
+        return _held
 
 
 def _readers() -> ThreadPoolExecutor:
@@ -141,18 +151,34 @@ class Batches:
     def __bool__(self) -> bool:
         return bool(self.batch.pages) or self.reading is not None
 
-    def add(self, response: Response) -> None:
-        """Hold one unread page; a full batch goes to a reader (after the one before is taken)."""
+    def holds(self, response: Response) -> bool:
+        """True for a page a batch reads: unread (its link found in its bytes), or parsed
+        (the scan was unsure) into one object, its link then known from the parse."""
+        if response.unread:
+            return True
+        from runs_pandas import pages
+
+        return self.scanning and response.table is None and isinstance(response.body, dict) and (
+            pages.objects_page(response.content)
+        )
+
+    def add(self, response: Response) -> Any:
+        """Hold one page (`holds`); a full batch goes to a reader (after the one before is
+        taken). Returns the page's next link or token."""
         batch = self.batch
         if not batch.pages:
             batch.started = time.monotonic()
-        batch.pages.append(Page(response.request, response.status, response.headers, response.link))
+        link = response.link if response.unread or not self.next_field else response.body.get(self.next_field)
+        batch.pages.append(Page(response.request, response.status, response.headers, link))
         batch.contents.append(response.content)
         batch.size += len(response.content)
-        if len(batch.pages) >= MAX_PAGES or batch.size >= MAX_BYTES or time.monotonic() - batch.started >= MAX_AGE:
+        held = _hold(len(response.content))
+        if (len(batch.pages) >= MAX_PAGES or batch.size >= MAX_BYTES or held >= MAX_HELD
+                or time.monotonic() - batch.started >= MAX_AGE):
             self._take_reading()
-            self.batch = Batch()
+            self._drop()
             joined = self._join(batch)
+            _hold(len(joined))  # until its read is taken
             columnar = self.result.columnar
             if columnar is None:
                 self.reading = (batch, joined, _done(None))
@@ -162,6 +188,7 @@ class Batches:
                     columnar.schema, columnar.rows_key, self.next_field,
                 ))
             batch.contents = []
+        return link
 
     def take(self, response: Response) -> tuple[int, Any]:
         """A page read (or parsed) as it came, after the pages held: (its rows, its body).
@@ -182,7 +209,8 @@ class Batches:
         """Take every page held, in order; an ApiError (the pages after it dropped) on a failure."""
         try:
             self._take_reading()
-            batch, self.batch = self.batch, Batch()
+            batch = self.batch
+            self._drop()
             if batch.pages:
                 longest = max(map(len, batch.contents))
                 joined = self._join(batch)
@@ -193,17 +221,29 @@ class Batches:
                 )
                 self._take(batch, joined, read)
         finally:
-            self.batch, self.reading = Batch(), None
+            self._drop()
+            if self.reading is not None:  # not taken: the failure came before it
+                _hold(-len(self.reading[1]))
+            self.reading = None
 
     def _take_reading(self) -> None:
         if self.reading is not None:
             batch, joined, future = self.reading
             self.reading = None
             try:
-                self._take(batch, joined, future.result())
+                try:
+                    read = future.result()
+                finally:
+                    _hold(-len(joined))
+                self._take(batch, joined, read)
             except BaseException:
-                self.batch = Batch()  # the pages after a failure are dropped
+                self._drop()  # the pages after a failure are dropped
                 raise
+
+    def _drop(self) -> None:
+        """A new batch in place of the one held (taken to be read, or dropped)."""
+        _hold(-self.batch.size)
+        self.batch = Batch()
 
     @staticmethod
     def _join(batch: Batch) -> bytes:

@@ -268,9 +268,8 @@ class Sender:
                 seen_pages.add(digest)
                 fetched += 1
                 seen_urls.add(request.url)
-                if response.unread:  # its rows are counted when its batch is read
-                    rows_count, body = 0, {method.paginator.next_field: response.link}
-                    held.add(response)
+                if held.holds(response):  # its rows are counted when its batch is read
+                    rows_count, body = 0, {method.paginator.next_field: held.add(response)}
                 else:
                     rows_count, body = held.take(response)
                 following = self._following(
