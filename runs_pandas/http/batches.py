@@ -39,6 +39,9 @@ Scan = Callable[[bytes], tuple[bool, Any]]  # page bytes -> (sure, its next link
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# reads at once, over all series: each holds its batch's bytes and the reader's buffers,
+# and two cores read no faster with more
+_reading = threading.BoundedSemaphore(2)
 _held = 0  # bytes of unread pages in every series' batch, against MAX_HELD
 
 
@@ -111,7 +114,8 @@ def read_batch(content: bytes, count: int, longest: int, schema: Any, rows_key: 
     from runs_pandas import pages
 
     try:
-        table, schema = pages.read_page(content, schema, rows_key, longest=longest)
+        with _reading:
+            table, schema = pages.read_page(content, schema, rows_key, longest=longest)
     except (ValueError, KeyError, TypeError, NotImplementedError):  # Arrow's errors subclass these
         return None
     if table.num_rows != count or next_field and next_field not in table.column_names:
