@@ -200,3 +200,42 @@ def test_a_cut_off_page_fetched_again_with_another_link_is_a_page_error(monkeypa
 )
 def test_the_next_link_is_found_in_bytes_only_where_surely_top_level(content: bytes, found: tuple) -> None:
     assert top_level(content, "nextLink") == found
+
+
+@pytest.mark.parametrize(
+    "other, same",
+    [("https://mgmt.test/p2", True), ("https://MGMT.test:443/p2", True), ("https://mgmt.test.evil/p", False),
+     ("https://mgmt.test@evil.test/p", False), ("http://mgmt.test/p", False), ("https://mgmt.test:8443/p", False)],
+)
+def test_a_next_link_is_told_same_origin_only_when_it_is(other: str, same: bool) -> None:
+    from runs_pandas.http.auth import same_origin
+
+    assert same_origin(f"{HOST}/subscriptions/x/runs?api-version=1", other) is same
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://mgmt.test/p?$skiptoken=a%3D&x=1", "/p2?a=b c", "p3", "https://other.test/z/../w", "//c.test/q"],
+)
+def test_a_next_link_joins_as_httpx_joins_it(link: str) -> None:
+    from runs_pandas.http.paging import joined
+
+    base = f"{HOST}/subscriptions/x/runs?api-version=1"
+    assert joined(base, link) == str(httpx.URL(base).join(link))
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_a_statement_naming_few_columns_reads_every_batch_for_them(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "MAX_PAGES", batch)
+    sql = ONE.replace("SELECT *", "SELECT runId, count(*) AS n").replace("'alpha1'", "'alpha1' GROUP BY runId ORDER BY runId")
+    frames, asked = [], []
+    for columnar in (True, False):
+        seen: list[str] = []
+        client.COLUMNAR = columnar
+        try:
+            frames.append(rp.query(sql, session=session(paged(23), seen)))
+        finally:
+            client.COLUMNAR = True
+        asked.append(len(seen))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert len(frames[0]) == 69 and asked == [23, 23]

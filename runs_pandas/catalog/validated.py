@@ -3,8 +3,8 @@
 Building pydantic's validators for the catalog's models and validating the files cost
 tens of milliseconds of every process's first query, for the same files each time. The
 validated providers are kept as a pickle whose name is a hash of everything the result
-depends on: the data files' bytes, the models' source, and the pydantic and Python
-versions. A change to any of them misses the cache and validates again, so a loaded
+depends on: the data files' bytes, the catalog package's source, and the pydantic and
+Python versions. A change to any of them misses the cache and validates again, so a loaded
 catalog is the one validation would build.
 
 A pickle runs code when loaded, so the file is read only when it and its folder belong
@@ -51,8 +51,10 @@ def _key(files: Sequence[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256()
     for part in (pydantic.VERSION, sys.version, sys.implementation.cache_tag or ""):
         digest.update(part.encode() + b"\0")
-    for module in (models, auth):
-        digest.update(Path(module.__file__ or "").read_bytes() + b"\0")
+    sources = [Path(models.__file__ or ""), Path(auth.__file__ or "")]
+    sources.append(sources[0].with_name("__init__.py"))  # how the built-in files are validated
+    for source in sources:
+        digest.update(source.read_bytes() + b"\0")
     for name, data in files:
         digest.update(name.encode() + b"\0" + data + b"\0")
     return digest.hexdigest()[:32]

@@ -162,7 +162,20 @@ class SecretAuth(httpx.Auth):
 
 def same_origin(a: str, b: str) -> bool:
     """True when two URLs share scheme, host and port: where a secret may go."""
+    head = _head(a)
+    if head and b.startswith(head):  # the same `scheme://netloc/` text: no parse of `b`
+        return True
     return _origin(a) == _origin(b)
+
+
+@lru_cache(maxsize=256)
+def _head(url: str) -> str | None:
+    """`scheme://netloc/` of an http(s) URL as written (the netloc ends at the first `/`)."""
+    scheme, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0]
+    if not sep or scheme not in ("http", "https") or not netloc or any(c in netloc for c in "?#@\\"):
+        return None
+    return f"{scheme}://{netloc}/"
 
 
 @lru_cache(maxsize=256)

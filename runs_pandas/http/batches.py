@@ -104,7 +104,7 @@ def read_batch(content: bytes, count: int, longest: int, schema: Any, rows_key: 
         table, schema = pages.read_page(content, schema, rows_key, longest=longest)
     except (ValueError, KeyError, TypeError, NotImplementedError):  # Arrow's errors subclass these
         return None
-    if table.num_rows != count:
+    if table.num_rows != count or next_field and next_field not in table.column_names:
         return None
     parts: list[Any] = []
     counts: list[int] = []

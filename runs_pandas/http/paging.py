@@ -45,9 +45,7 @@ def next_request(
         link = body.get(paginator.next_field) if isinstance(body, dict) else None
         if not link:
             return None
-        from httpx import URL
-
-        return request.with_url(str(URL(request.url).join(str(link))))
+        return request.with_url(joined(request.url, str(link)))
     if kind == "token":
         token = body.get(paginator.next_field) if isinstance(body, dict) else None
         if not token:
@@ -60,6 +58,18 @@ def next_request(
         return None
     first = int(request.args.get(paginator.page_param or "", paginator.first_page))
     return request.with_query(**{paginator.page_param or "": first + page_index + 1})
+
+
+def joined(base: str, link: str) -> str:
+    """`httpx.URL(base).join(link)` with one parse where the link is absolute (most are):
+    `base` is already a URL's text, and an absolute link joins to itself."""
+    from urllib.parse import urljoin
+
+    from httpx import URL
+
+    target = str(URL(link))  # raises for a link that is not a URL
+    whole = urljoin(base, target)
+    return target if whole == target else str(URL(whole))
 
 
 def link_target(header: str, rel: str) -> str | None:
