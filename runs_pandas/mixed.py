@@ -81,6 +81,35 @@ def mark(content: bytes, schema: pa.Schema) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
+def read(content: bytes, schema: pa.Schema, longest: int, unexpected: str) -> tuple[pa.Table, pa.Schema]:
+    """Page bodies (one a line) read by pyarrow with `schema`, each field of mixed kinds
+    learnt from the reader's refusal and marked; returns the table and the schema it took.
+
+    `longest`: the longest line (0: the whole content); `unexpected`: pyarrow's
+    `unexpected_field_behavior` ("infer" reads every field, "ignore" only those declared).
+    """
+    import pyarrow.json as pj
+
+    while True:
+        marked = mark(content, schema)
+        # a block holds whole lines: at least the longest, grown by what marking added at
+        # most; content of one block needs no threads, a batch is read a block per thread
+        block = max(1 << 20, (longest + len(marked) - len(content) if longest else len(marked)) + 1)
+        try:
+            table = pj.read_json(
+                pa.BufferReader(marked),  # the bytes as they are: no Python file calls
+                read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
+                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=unexpected),
+            )
+        except pa.ArrowInvalid as exc:
+            learnt = learn(exc, schema)
+            if learnt is None:
+                raise
+            schema = learnt
+            continue
+        return table, schema
+
+
 def _pattern(key: bytes) -> re.Pattern[bytes]:
     """`key` as an object key (JSON allows blanks around the colon), then a value to mark."""
     return re.compile(b"(" + re.escape(key) + rb"[ \t\r\n]*:[ \t\r\n]*)" + _VALUE)

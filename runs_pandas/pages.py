@@ -115,37 +115,14 @@ def read_pages(content: bytes, schema: pa.Schema, rows_key: str, *, longest: int
 
 def _read(content: bytes, schema: pa.Schema, rows_key: str, longest: int = 0) -> tuple[pa.Table, pa.Schema]:
     """`read_pages`, and the schema with the mixed-kind names it learnt."""
-    import pyarrow.json as pj
-
     from runs_pandas import mixed
 
-    while True:
-        marked = mixed.mark(content, schema)
-        try:
-            # a block holds whole lines: at least the longest page; content of one block
-            # needs no threads, a batch of pages is read a block per thread
-            block = max(1 << 20, _block(longest, marked, content))
-            table = pj.read_json(
-                pa.BufferReader(marked),  # the bytes as they are: no Python file calls
-                read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
-                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
-            )
-        except pa.ArrowInvalid as exc:
-            learnt = mixed.learn(exc, schema)
-            if learnt is None:
-                raise
-            schema = learnt
-            continue
-        if not pa.types.is_list(table.schema.field(rows_key).type):
-            raise pa.ArrowInvalid("the rows are not a list")
-        if mixed.METADATA_KEY in (schema.metadata or {}):  # the names learnt, for the next read
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **(schema.metadata or {})})
-        return table, schema
-
-
-def _block(longest: int, marked: bytes, content: bytes) -> int:
-    """A block that holds the longest line, grown by what marking added at most."""
-    return (longest + len(marked) - len(content) if longest else len(marked)) + 1
+    table, schema = mixed.read(content, schema, longest, "infer")
+    if not pa.types.is_list(table.schema.field(rows_key).type):
+        raise pa.ArrowInvalid("the rows are not a list")
+    if mixed.METADATA_KEY in (schema.metadata or {}):  # the names learnt, for the next read
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **(schema.metadata or {})})
+    return table, schema
 
 
 def read_page(

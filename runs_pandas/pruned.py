@@ -94,30 +94,13 @@ def read_page(content: bytes, schema: pa.Schema, longest: int = 0) -> tuple[pa.T
     as marked text and decided after the join, as on the full read (`mixed`). Raises (a
     ValueError) when the reader is unsure; the caller's dict path then takes the page.
     """
-    import pyarrow.json as pj
-
     global pages_read
     meta = json.loads(schema.metadata[MARK])
-    while True:
-        marked = mixed.mark(content, schema)
-        # a block holds whole lines: marking makes a line longer by at most what it adds
-        block = max(1 << 20, (longest + len(marked) - len(content) if longest else len(marked)) + 1)
-        try:
-            table = pj.read_json(
-                pa.BufferReader(marked),  # a batch of pages is read a block per thread
-                read_options=pj.ReadOptions(use_threads=len(marked) > block, block_size=block),
-                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
-            )
-        except pa.ArrowInvalid as exc:
-            learnt = mixed.learn(exc, schema)
-            if learnt is None:
-                raise
-            schema = learnt
-            continue
-        if meta["lift"]:
-            table = _sides(table, content, meta["rows"], meta["lift"])
-        pages_read += table.num_rows
-        return table, schema
+    table, schema = mixed.read(content, schema, longest, "ignore")
+    if meta["lift"]:
+        table = _sides(table, content, meta["rows"], meta["lift"])
+    pages_read += table.num_rows
+    return table, schema
 
 
 def _sides(table: pa.Table, content: bytes, rows_key: str, lift: str) -> pa.Table:
