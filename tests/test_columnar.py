@@ -18,24 +18,33 @@ pytestmark = pytest.mark.integration
 EXAMPLE = ("4385cf00-2d3a-425a-832f-f4285b1c9dce", "myResourceGroup", "myRegistry")
 
 
-def both(sandbox: Sandbox, sql: str | tuple[str, list], params: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The frame by the columnar path, by the dict path, and how many tables went columnar."""
+def by_both_paths(fetch: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """`fetch()`'s frame by the columnar path, by the dict path, and how many tables the
+    columnar pass read columnar."""
     frames = []
     used = 0
     for columnar in (True, False):
         client.COLUMNAR = columnar
         before = engine.columnar_tables
         try:
-            with rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)) as s:
-                if isinstance(sql, tuple):  # (resource, scopes): what df.runs.fetch() does
-                    frames.append(engine.fetch_frame(sql[0], sql[1], session=s))
-                else:
-                    frames.append(rp.query(sql, params=params, session=s))
+            frames.append(fetch())
         finally:
             client.COLUMNAR = True
         if columnar:
             used = engine.columnar_tables - before
     return frames[0], frames[1], used
+
+
+def both(sandbox: Sandbox, sql: str | tuple[str, list], params: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The frame of `sql` (or of (resource, scopes), what df.runs.fetch() does) by both paths."""
+
+    def fetch() -> pd.DataFrame:
+        with rp.Session(sandbox=sandbox, settings=rp.Settings(progress=False)) as s:
+            if isinstance(sql, tuple):
+                return engine.fetch_frame(sql[0], sql[1], session=s)
+            return rp.query(sql, params=params, session=s)
+
+    return by_both_paths(fetch)
 
 
 def test_acr_same_frame_and_columnar_is_used(sandbox: Sandbox) -> None:
@@ -212,20 +221,11 @@ def test_pages_with_different_fields_are_joined_columnar_in_the_dict_paths_order
                        outputImages=[{"registry": "r", "tag": "t"}], x="set")], "nextLink": "https://mgmt.test/p2"},
         {"value": [run("c", later=7, customRegistries=["q"]), run("d", platform={})]},
     ]
-    frames = []
-    used = 0
-    for columnar in (True, False):
-        client.COLUMNAR = columnar
-        before = engine.columnar_tables
-        try:
-            frames.append(rp.query(ONE, session=pages_session(pages)))
-        finally:
-            client.COLUMNAR = True
-        used = used or engine.columnar_tables - before
+    fast, slow, used = by_both_paths(lambda: rp.query(ONE, session=pages_session(pages)))
     assert used == 1
-    assert list(frames[0]["runId"]) == ["a", "b", "c", "d"]
-    assert list(frames[0].columns).index("late") < list(frames[0].columns).index("later")
-    same(frames[0], frames[1])
+    assert list(fast["runId"]) == ["a", "b", "c", "d"]
+    assert list(fast.columns).index("late") < list(fast.columns).index("later")
+    same(fast, slow)
 
 
 def test_a_series_that_turns_to_dicts_midway_gives_the_dict_paths_frame() -> None:
@@ -236,16 +236,9 @@ def test_a_series_that_turns_to_dicts_midway_gives_the_dict_paths_frame() -> Non
         {"value": [run("b", d=False)], "nextLink": "https://mgmt.test/p2"},
         {"value": [run("c", d=[1, "x"])]},
     ]
-    frames = []
-    for columnar in (True, False):
-        client.COLUMNAR = columnar
-        before = engine.columnar_tables
-        try:
-            frames.append(rp.query(ONE, session=pages_session(pages)))
-        finally:
-            client.COLUMNAR = True
-        assert engine.columnar_tables == before
-    same(frames[0], frames[1])
+    fast, slow, used = by_both_paths(lambda: rp.query(ONE, session=pages_session(pages)))
+    assert used == 0
+    same(fast, slow)
 
 
 def test_arrow_dtypes_setting_gives_arrow_backed_list_columns(sandbox: Sandbox) -> None:

@@ -7,14 +7,13 @@ from typing import Any
 
 import httpx
 import orjson
-import pandas as pd
 import pytest
 
 import runs_pandas as rp
 from runs_pandas import engine, mixed, pages
-from runs_pandas.http import client
 from runs_pandas.sandbox import Sandbox
 from tests.test_columnar import ONE, pages_session, run, same
+from tests.test_columnar import by_both_paths as both
 
 pytestmark = pytest.mark.integration
 
@@ -27,22 +26,6 @@ def small_pages() -> Iterator[Sandbox]:
     sb = Sandbox(acr_runs=10, databricks_runs=400, airplane_runs=300, page_size={"databricks": 5}).start()
     yield sb
     sb.stop()
-
-
-def both(fetch: Any) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """`fetch()`'s frame by the columnar path and by the dict path; tables read columnar."""
-    frames = []
-    used = 0
-    for columnar in (True, False):
-        client.COLUMNAR = columnar
-        before = engine.columnar_tables
-        try:
-            frames.append(fetch())
-        finally:
-            client.COLUMNAR = True
-        if columnar:
-            used = engine.columnar_tables - before
-    return frames[0], frames[1], used
 
 
 def raw_pages(sb: Sandbox, room: str) -> list[dict[str, Any]]:
